@@ -3,7 +3,11 @@
 // Routes whose `from` host is exact come first (in file order), then wildcard hosts (in file
 // order); within those, the first route whose path matcher accepts the path wins.
 
+#include <cstdint>
+#include <functional>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "config/config.h"
@@ -25,11 +29,24 @@ class RouteTable {
 
  private:
   struct Entry;
-  std::vector<const config::Route*> exact_;
-  std::vector<const config::Route*> wildcard_;
+  // Hashes std::string keys and std::string_view probes alike, so lookups do not allocate.
+  struct HostHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view host) const noexcept {
+      return std::hash<std::string_view>{}(host);
+    }
+  };
+
+  std::vector<const config::Route*> exact_;     // exact-host routes, file order
+  std::vector<const config::Route*> wildcard_;  // wildcard-host routes, file order
+  // Exact routes by normalised host (lower-case, no brackets, no trailing dot), file order.
+  std::unordered_map<std::string, std::vector<const config::Route*>, HostHash, std::equal_to<>>
+      exact_by_host_;
 };
 
-// Host and path matching of one route, exposed for tests.
+// Host and path matching of one route, exposed for tests. `host_lower` is a Host header value
+// reduced to its name: lower-case, without port, IPv6 brackets or trailing dot. `port` counts
+// only when `has_port`.
 bool host_matches(const config::Route& route, std::string_view host_lower, std::uint16_t port,
                   bool has_port);
 bool path_matches(const config::Route& route, std::string_view path);
