@@ -72,7 +72,16 @@ export function describeRequest(name, req, body) {
 async function echoHandler(ctx, req, res) {
   const body = await readBody(req);
   const delay = Number(req.headers['x-test-delay-ms'] || 0);
-  if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+  if (delay > 0) {
+    // Wait, but give up as soon as the proxy drops the request (no timers left behind).
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, delay);
+      res.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
   if (res.destroyed) return;
   const payload = JSON.stringify(describeRequest(ctx.name, req, body));
   const status = Number(req.headers['x-test-status'] || 200);
