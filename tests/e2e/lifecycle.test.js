@@ -1,11 +1,11 @@
 // The process: CLI (validate, --version, --help), logs, reloads (SIGHUP, file edits, bad files,
 // reload under load), graceful SIGTERM drain, and the health and metrics listeners.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { freePort, makeTempDir, sleep, waitFor, withTimeout } from './lib/env.js';
+import { REPO_ROOT, freePort, makeTempDir, sleep, waitFor, withTimeout } from './lib/env.js';
 import { keepAliveAgent, request } from './lib/http.js';
 import {
   baseConfig,
@@ -16,6 +16,8 @@ import {
   toYaml,
 } from './lib/portcullis.js';
 import { startEchoUpstream } from './lib/upstreams.js';
+
+const POMERIUM_CONFIGS = process.env.POMERIUM_CONFIGS || path.resolve(REPO_ROOT, '..', 'shared', 'pomerium-configs');
 
 const connectRefused = (port) =>
   new Promise((resolve) => {
@@ -86,6 +88,18 @@ describe('lifecycle', () => {
       assert.match(r.output, /^error: .*line \d+/m);
     });
 
+    test('real Pomerium config files load without unknown-key or type complaints', async () => {
+      const configs = readdirSync(POMERIUM_CONFIGS).filter((f) => f.endsWith('.yaml'));
+      assert.ok(configs.length > 0, `no configs in ${POMERIUM_CONFIGS}`);
+      for (const name of configs) {
+        const r = await runPortcullis(['validate', '--config', path.join(POMERIUM_CONFIGS, name)]);
+        assert.equal(r.signal, null, `${name}: validate died with ${r.signal}`);
+        assert.ok(r.code === 0 || r.code === 1, `${name}: exit ${r.code}`);
+        const complaints = r.output.split('\n').filter((l) => /^(error|warning):/.test(l) && /unknown|not a |expected|invalid type|wrong type/i.test(l));
+        assert.deepEqual(complaints, [], `${name}`);
+      }
+    });
+
     test('--version prints a version and exits 0', async () => {
       const r = await runPortcullis(['--version']);
       assert.equal(r.code, 0, r.output);
@@ -100,12 +114,12 @@ describe('lifecycle', () => {
     });
 
     test('starting with a missing or invalid config exits non-zero without serving', async () => {
-      const missing = await runPortcullis(['--config', path.join(dir, 'does-not-exist.yaml')]);
+      const missing = await runPortcullis(['--config', path.join(dir, 'does-not-exist.yaml')], { timeoutMs: 5000 });
       assert.notEqual(missing.code, 0);
       const file = path.join(dir, 'invalid-start.yaml');
       const port = await freePort();
       writeFileSync(file, `address: 127.0.0.1:${port}\ninsecure_server: true\ntimeout_idle: banana\n`);
-      const bad = await runPortcullis(['--config', file]);
+      const bad = await runPortcullis(['--config', file], { timeoutMs: 5000 });
       assert.notEqual(bad.code, 0);
     });
   });

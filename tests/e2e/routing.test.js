@@ -201,3 +201,25 @@ describe('routing', () => {
     assert.equal(up.exact.hits.length, before, 'a built-in endpoint was forwarded to the upstream');
   });
 });
+
+describe('routing: legacy `policy` key', () => {
+  let pc;
+  let up;
+  before(async () => {
+    up = await startEchoUpstream('legacy');
+    pc = await startPortcullis({
+      config: await baseConfig({ policy: [publicRoute('legacy.example.test', up.url, { prefix: '/v1/' })] }),
+    });
+  });
+  after(async () => {
+    await pc?.stop();
+    await up?.close();
+  });
+
+  test('routes given under `policy:` are served like `routes:`', async () => {
+    const res = await request({ port: pc.port, host: 'legacy.example.test', path: '/v1/x' });
+    assert.equal(res.status, 200);
+    assert.equal(res.json().upstream, 'legacy');
+    assert.equal((await request({ port: pc.port, host: 'legacy.example.test', path: '/v2/x' })).status, 404);
+  });
+});

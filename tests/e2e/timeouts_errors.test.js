@@ -96,7 +96,7 @@ describe('timeouts and errors', () => {
     for (let i = 0; i < 10; i++) {
       const res = await get(main, 'fast.example.test', `/fast/${i}`);
       assert.equal(res.status, 200);
-      assert.ok(res.elapsedMs < 500, `fast request ${i} took ${res.elapsedMs} ms while slow ones were pending`);
+      assert.ok(res.elapsedMs < 800, `fast request ${i} took ${res.elapsedMs} ms while slow ones were pending`);
     }
     for (const res of await Promise.all(slow)) {
       assert.equal(res.status, 504);

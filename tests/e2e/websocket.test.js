@@ -126,7 +126,7 @@ describe('websocket', () => {
         ws.terminate();
         reject(new Error('upgrade accepted on a route without allow_websockets'));
       });
-      ws.once('error', () => {});
+      ws.on('error', () => {});
     });
     assert.equal(status, 403);
     assert.equal(plainUp.upgrades.length, 0, 'the upstream saw a websocket upgrade');
