@@ -21,8 +21,8 @@ struct LogField {
   LogField(std::string_view k, bool v) : key(k), value(v) {}
   LogField(std::string_view k, double v) : key(k), value(v) {}
   template <class T>
-    requires std::is_integral_v<T>
-  LogField(std::string_view k, T v) : key(k), value(static_cast<std::int64_t>(v)) {}
+  requires std::is_integral_v<T> LogField(std::string_view k, T v)
+      : key(k), value(static_cast<std::int64_t>(v)) {}
 };
 
 // Sets the minimum level ("debug", "info", "warn", "error"); unknown names mean info.

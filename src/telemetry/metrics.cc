@@ -79,7 +79,8 @@ std::string MetricsRegistry::render() const {
   out.reserve(4096);
   std::lock_guard lock(mutex_);
 
-  out.append("# HELP portcullis_http_requests_total HTTP requests answered, by route and status.\n");
+  out.append(
+      "# HELP portcullis_http_requests_total HTTP requests answered, by route and status.\n");
   out.append("# TYPE portcullis_http_requests_total counter\n");
   for (const auto& slot : slots_) {
     for (std::size_t code = 0; code < slot->requests_by_code.size(); ++code) {
@@ -91,8 +92,9 @@ std::string MetricsRegistry::render() const {
     }
   }
 
-  out.append("# HELP portcullis_http_request_duration_seconds Time from request start to the "
-             "end of the response.\n");
+  out.append(
+      "# HELP portcullis_http_request_duration_seconds Time from request start to the "
+      "end of the response.\n");
   out.append("# TYPE portcullis_http_request_duration_seconds histogram\n");
   for (const auto& slot : slots_) {
     std::uint64_t cumulative = 0;

@@ -16,9 +16,8 @@
 namespace portcullis::telemetry {
 
 // Request duration buckets, in seconds.
-inline constexpr std::array<double, 12> kDurationBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                            0.025,  0.05,  0.1,    0.25,  0.5,
-                                                            1.0,    5.0};
+inline constexpr std::array<double, 12> kDurationBuckets = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0};
 
 // Counters for one route (slot 0 is "no route": built-in endpoints and rejected requests).
 struct RouteMetrics {

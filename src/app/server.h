@@ -1,0 +1,64 @@
+#pragma once
+// Server: the running process. Owns the worker threads of the data plane, the side listeners
+// (health, metrics, HTTP→HTTPS redirect) on a control thread, configuration reloads (SIGHUP and
+// a change of the file) and the drain on SIGTERM.
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <boost/asio/signal_set.hpp>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.h"
+#include "http/simple_server.h"
+#include "proxy/snapshot.h"
+#include "proxy/worker.h"
+#include "telemetry/metrics.h"
+
+namespace portcullis::app {
+
+class Server {
+ public:
+  Server(std::string config_path, std::shared_ptr<const config::Config> config);
+  ~Server();
+
+  // Binds every listener and serves until drained. Returns the process exit code.
+  int run();
+
+ private:
+  void start_side_listeners();
+  void reload(std::string_view reason);
+  void drain();
+  http::awaitable<void> watch_config_file();
+  http::SimpleResponse health(const http::SimpleRequest& request) const;
+
+  std::string config_path_;
+  std::shared_ptr<const config::Config> config_;
+  telemetry::MetricsRegistry metrics_;
+  std::shared_ptr<const proxy::Snapshot> snapshot_;
+  std::vector<std::unique_ptr<proxy::Worker>> workers_;
+  std::vector<std::thread> threads_;
+
+  http::asio::io_context control_{1};
+  std::vector<std::unique_ptr<http::SimpleServer>> side_servers_;
+  http::SimpleServer* health_ = nullptr;  // stays open while draining
+  std::unique_ptr<http::asio::signal_set> signals_;
+  http::asio::steady_timer watch_timer_{control_};
+  http::asio::steady_timer drain_timer_{control_};
+  struct FileStamp {
+    ::dev_t dev = 0;
+    ::ino_t ino = 0;
+    ::off_t size = 0;
+    ::timespec mtime{};
+    bool operator==(const FileStamp& o) const;
+  };
+  FileStamp stamp_;
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> draining_{false};
+  std::atomic<std::size_t> threads_done_{0};
+};
+
+}  // namespace portcullis::app

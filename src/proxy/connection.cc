@@ -1,0 +1,311 @@
+// The downstream side of the pipeline: accept (and TLS), read a request head, check it, route
+// it, and either answer locally or hand it to forward_request. One coroutine per connection;
+// requests on a connection are handled strictly in order (pipelining-safe).
+
+#include <boost/beast/core/string.hpp>
+
+#include "proxy/exchange.h"
+#include "proxy/header_rules.h"
+#include "proxy/request_target.h"
+#include "telemetry/log.h"
+
+namespace portcullis::proxy {
+
+using namespace portcullis::http;
+using boost::beast::iequals;
+
+namespace {
+
+constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
+constexpr auto kLingerTimeout = std::chrono::seconds(2);
+constexpr std::size_t kLingerMaxBytes = 1 << 20;
+
+std::string peer_address(const tcp::socket& socket) {
+  error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return "unknown";
+  auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
+
+// After answering a request whose body we did not read, keep reading (and discarding) for a
+// moment so that closing does not reset the connection before the client has our answer.
+template <class Stream>
+awaitable<void> linger(Stream& stream) {
+  error_code ec;
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
+  beast::get_lowest_layer(stream).expires_after(kLingerTimeout);
+  std::array<char, 16384> sink;
+  std::size_t total = 0;
+  while (total < kLingerMaxBytes) {
+    auto [read_ec, n] =
+        co_await beast::get_lowest_layer(stream).async_read_some(asio::buffer(sink), kNoThrow);
+    if (read_ec) break;
+    total += n;
+  }
+}
+
+std::size_t count_fields(const bhttp::fields& fields) {
+  std::size_t n = 0;
+  for (auto it = fields.begin(); it != fields.end(); ++it) ++n;
+  return n;
+}
+
+std::size_t count_field(const bhttp::fields& fields, bhttp::field name) {
+  return static_cast<std::size_t>(
+      std::distance(fields.equal_range(name).first, fields.equal_range(name).second));
+}
+
+// Answers an error and decides whether the connection survives: it does only when the request
+// was fully read.
+template <class Stream>
+awaitable<bool> reject(Exchange& ex, Stream& stream, RequestParser* parser, int status,
+                       std::string_view detail) {
+  bool keep = ex.keep_alive && parser != nullptr && parser->is_done();
+  bool kept =
+      co_await send_local(ex, stream, error_reply(status, detail, ex.request_id, ex.accept), keep);
+  if (!keep) co_await linger(stream);
+  co_return kept;
+}
+
+template <class Stream>
+awaitable<bool> handle_request(Worker& worker, Stream& stream, beast::flat_buffer& buffer,
+                               const std::string& peer_ip, bool tls) {
+  Exchange ex(worker, worker.snapshot());
+  const Snapshot& snap = *ex.snapshot;
+  const auto& options = snap.options();
+  ex.client_ip = peer_ip;
+  ex.scheme = tls ? "https" : "http";
+
+  RequestParser parser;
+  parser.header_limit(options.max_request_headers_kb * 1024);
+  parser.body_limit(boost::none);
+  expire_after(stream, options.timeout_read);
+  auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
+  if (ec) {
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
+      co_return false;
+    }
+    ex.request_id = make_request_id(worker.rng());
+    ex.keep_alive = false;
+    int status = 400;
+    if (ec == bhttp::error::header_limit) status = 431;
+    if (ec == beast::error::timeout) status = 408;
+    ex.method = "-";
+    co_await reject(ex, stream, nullptr, status, status == 400 ? "malformed request" : "");
+    telemetry::log_debug("bad request", {{"error", ec.message()}, {"ip", peer_ip}});
+    finish_exchange(ex);
+    co_return false;
+  }
+
+  auto& req = parser.get();
+  ex.method = std::string(req.method_string());
+  ex.version = req.version();
+  ex.head = req.method() == bhttp::verb::head;
+  ex.keep_alive = req.keep_alive() && !worker.draining();
+  ex.user_agent = std::string(req[bhttp::field::user_agent]);
+  ex.accept = std::string(req[bhttp::field::accept]);
+  auto client_id = req["x-request-id"];
+  ex.request_id =
+      is_acceptable_request_id(client_id) ? std::string(client_id) : make_request_id(worker.rng());
+  ex.client_ip = client_address(req, peer_ip, options.xff_num_trusted_hops);
+  ex.path = std::string(req.target());
+
+  auto finish = [&](bool keep) {
+    finish_exchange(ex);
+    return keep;
+  };
+
+  // Head checks: counts, framing ambiguity (request smuggling), header names.
+  if (count_fields(req) > options.max_headers_count) {
+    co_return finish(co_await reject(ex, stream, nullptr, 431, "too many headers"));
+  }
+  if (count_field(req, bhttp::field::host) > 1 ||
+      count_field(req, bhttp::field::content_length) > 1 ||
+      (req.find(bhttp::field::transfer_encoding) != req.end() &&
+       req.find(bhttp::field::content_length) != req.end())) {
+    co_return finish(co_await reject(ex, stream, nullptr, 400, "ambiguous request framing"));
+  }
+  if (req.find(bhttp::field::transfer_encoding) != req.end() && !req.chunked()) {
+    co_return finish(co_await reject(ex, stream, nullptr, 501, "unsupported transfer encoding"));
+  }
+  for (auto it = req.begin(); it != req.end();) {
+    if (!has_underscore(it->name_string())) {
+      ++it;
+      continue;
+    }
+    if (options.headers_with_underscores_action == "ALLOW") {
+      ++it;
+    } else if (options.headers_with_underscores_action == "DROP_HEADER") {
+      it = req.erase(it);
+    } else {
+      co_return finish(co_await reject(ex, stream, &parser, 400, "header name with underscore"));
+    }
+  }
+
+  auto target = parse_request_target(req.target(), snap.path_options());
+  if (target.verdict == RequestTarget::Verdict::kReject) {
+    co_return finish(co_await reject(ex, stream, &parser, 400, "invalid request path"));
+  }
+  std::string host =
+      !target.authority.empty() ? target.authority : std::string(req[bhttp::field::host]);
+  ex.authority = host;
+  ex.path = target.path;
+  if (host.empty() && req.version() >= 11) {
+    co_return finish(co_await reject(ex, stream, &parser, 400, "missing Host header"));
+  }
+
+  // Built-in endpoints on every host.
+  if (target.path == "/ping" || target.path == "/healthz") {
+    LocalReply ok;
+    ok.body = "OK";
+    bool keep = ex.keep_alive && parser.is_done();
+    bool kept = co_await send_local(ex, stream, ok, keep);
+    if (!keep) co_await linger(stream);
+    co_return finish(kept);
+  }
+
+  const config::Route* route = snap.routes().match(host, target.path);
+  if (route == nullptr) {
+    co_return finish(co_await reject(ex, stream, &parser, 404, "no route for this host and path"));
+  }
+  ex.route = &snap.runtime(*route);
+
+  if (target.verdict == RequestTarget::Verdict::kRedirect) {
+    LocalReply redirect;
+    redirect.status = 307;
+    redirect.location = target.path + target.query;
+    co_return finish(co_await send_local(ex, stream, redirect, ex.keep_alive && parser.is_done()));
+  }
+
+  // Until authorization exists, only public routes reach their upstream (fail closed).
+  if (!route->allow_public_unauthenticated_access) {
+    int status = route->denies_everything() ? 403 : 401;
+    co_return finish(co_await reject(
+        ex, stream, &parser, status,
+        status == 403 ? "access to this route is denied" : "sign-in is required for this route"));
+  }
+
+  if (route->response) {
+    LocalReply direct;
+    direct.status = route->response->status;
+    direct.body = route->response->body;
+    bool keep = ex.keep_alive && parser.is_done();
+    bool kept = co_await send_local(ex, stream, direct, keep);
+    if (!keep) co_await linger(stream);
+    co_return finish(kept);
+  }
+  if (route->redirect) {
+    LocalReply redirect;
+    redirect.status = route->redirect->response_code;
+    redirect.location = redirect_location(*route, {ex.scheme, host, target.path, target.query});
+    bool keep = ex.keep_alive && parser.is_done();
+    bool kept = co_await send_local(ex, stream, redirect, keep);
+    if (!keep) co_await linger(stream);
+    co_return finish(kept);
+  }
+
+  bool websocket = false;
+  if (req.find(bhttp::field::upgrade) != req.end()) {
+    if (is_websocket_upgrade(req)) {
+      if (!route->allow_websockets) {
+        co_return finish(
+            co_await reject(ex, stream, &parser, 403, "websockets are not allowed on this route"));
+      }
+      websocket = true;
+    }
+  }
+
+  std::string forward_target = rewrite_path(*route, target.path) + target.query;
+  bool keep = co_await forward_request(ex, stream, buffer, parser, std::move(forward_target), host,
+                                       websocket);
+  co_return finish(keep);
+}
+
+template <class Stream>
+awaitable<void> serve_stream(Worker& worker, Stream& stream, const std::string& peer_ip, bool tls,
+                             Worker::ConnectionEntry& entry) {
+  beast::flat_buffer buffer;
+  for (;;) {
+    if (worker.draining() && buffer.size() == 0) break;
+    if (buffer.size() == 0) {
+      entry.idle = true;
+      expire_after(stream, worker.snapshot()->options().timeout_idle);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(16384), kNoThrow);
+      entry.idle = false;
+      if (ec) co_return;
+      buffer.commit(n);
+    }
+    entry.idle = false;
+    if (!co_await handle_request(worker, stream, buffer, peer_ip, tls)) break;
+  }
+}
+
+}  // namespace
+
+void set_response_headers(bhttp::fields& fields, const std::vector<config::Header>& headers) {
+  for (const auto& header : headers) fields.set(header.name, header.value);
+}
+
+void finish_exchange(Exchange& ex) {
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - ex.start).count();
+  auto* metrics = ex.route ? ex.route->metrics : ex.worker.metrics().no_route();
+  metrics->record(ex.status, seconds);
+  if (!telemetry::log_enabled(telemetry::LogLevel::kInfo)) return;
+  std::string line;
+  line.reserve(512);
+  telemetry::format_log_line(
+      line, telemetry::LogLevel::kInfo, "http-request",
+      {{"service", "proxy"},
+       {"request_id", ex.request_id},
+       {"method", ex.method},
+       {"authority", ex.authority},
+       {"path", ex.path},
+       {"route_id", ex.route ? std::string_view(ex.route->route->id) : std::string_view()},
+       {"status", ex.status},
+       {"duration_ms", seconds * 1000.0},
+       {"upstream_duration_ms", ex.upstream_ms},
+       {"bytes_received", ex.bytes_received},
+       {"bytes_sent", ex.bytes_sent},
+       {"upstream", ex.upstream},
+       {"ip", ex.client_ip},
+       {"user_agent", ex.user_agent}});
+  ex.worker.access_log(line);
+}
+
+awaitable<void> serve_connection(Worker& worker, tcp::socket socket, bool tls) {
+  error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  std::string peer_ip = peer_address(socket);
+  if (!tls) {
+    TcpStream stream(std::move(socket));
+    auto entry = worker.connection_opened(&stream.socket());
+    co_await serve_stream(worker, stream, peer_ip, false, *entry);
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    worker.connection_closed(entry);
+    co_return;
+  }
+  // The context belongs to the snapshot: hold it for the connection's lifetime.
+  auto snapshot = worker.snapshot();
+  if (snapshot->tls() == nullptr) co_return;
+  TlsStream stream(TcpStream(std::move(socket)), snapshot->tls()->context());
+  auto entry = worker.connection_opened(&beast::get_lowest_layer(stream).socket());
+  beast::get_lowest_layer(stream).expires_after(kTlsHandshakeTimeout);
+  auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, kNoThrow);
+  if (!ec) {
+    co_await serve_stream(worker, stream, peer_ip, true, *entry);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(1));
+    co_await stream.async_shutdown(kNoThrow);
+  } else {
+    telemetry::log_debug("TLS handshake failed", {{"error", ec.message()}, {"ip", peer_ip}});
+  }
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+  worker.connection_closed(entry);
+}
+
+}  // namespace portcullis::proxy

@@ -1,0 +1,100 @@
+#pragma once
+// Exchange: the state of one request/response on a downstream connection, and the helpers the
+// pipeline uses to answer locally. Templates over the downstream stream type (plain TCP or TLS).
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "http/asio.h"
+#include "proxy/local_reply.h"
+#include "proxy/snapshot.h"
+#include "proxy/worker.h"
+
+namespace portcullis::proxy {
+
+using RequestParser = http::bhttp::request_parser<http::bhttp::buffer_body>;
+
+struct Exchange {
+  Exchange(Worker& w, std::shared_ptr<const Snapshot> s) : worker(w), snapshot(std::move(s)) {}
+
+  Worker& worker;
+  std::shared_ptr<const Snapshot> snapshot;  // kept for the whole exchange
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  std::string request_id;
+  std::string client_ip;
+  std::string_view scheme;
+  std::string method;
+  std::string authority;
+  std::string path;
+  std::string user_agent;
+  std::string accept;
+  const RouteRuntime* route = nullptr;
+  int status = 0;
+  std::uint64_t bytes_received = 0;
+  std::uint64_t bytes_sent = 0;
+  std::string upstream;
+  double upstream_ms = -1;
+  unsigned version = 11;
+  bool head = false;
+  bool keep_alive = true;
+};
+
+// Deadline helpers: 0 means no limit.
+template <class Stream>
+void expire_after(Stream& stream, std::chrono::milliseconds timeout) {
+  auto& lowest = http::beast::get_lowest_layer(stream);
+  if (timeout.count() > 0) {
+    lowest.expires_after(timeout);
+  } else {
+    lowest.expires_never();
+  }
+}
+
+// The stall bound for writing to the client.
+inline std::chrono::milliseconds write_timeout(const config::Options& options) {
+  return options.timeout_write.count() > 0 ? options.timeout_write : options.timeout_idle;
+}
+
+void set_response_headers(http::bhttp::fields& fields, const std::vector<config::Header>& headers);
+
+// Writes a locally made response. Returns whether the connection may be kept.
+template <class Stream>
+http::awaitable<bool> send_local(Exchange& ex, Stream& stream, const LocalReply& reply,
+                                 bool keep_alive) {
+  namespace bhttp = http::bhttp;
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(reply.status),
+                                          ex.version >= 11 ? 11u : 10u};
+  const auto& headers = ex.route ? ex.route->route->set_response_headers
+                                 : ex.snapshot->options().set_response_headers;
+  set_response_headers(res, headers);
+  res.set(bhttp::field::content_type, reply.content_type);
+  if (!reply.location.empty()) res.set(bhttp::field::location, reply.location);
+  res.body() = reply.body;
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  ex.status = reply.status;
+  expire_after(stream, write_timeout(ex.snapshot->options()));
+  http::error_code ec;
+  if (ex.head) {
+    bhttp::response_serializer<bhttp::string_body> sr{res};
+    std::tie(ec, std::ignore) = co_await bhttp::async_write_header(stream, sr, http::kNoThrow);
+  } else {
+    std::tie(ec, std::ignore) = co_await bhttp::async_write(stream, res, http::kNoThrow);
+    if (!ec) ex.bytes_sent += reply.body.size();
+  }
+  co_return !ec && keep_alive;
+}
+
+// Writes the access-log line and records metrics for a finished exchange.
+void finish_exchange(Exchange& ex);
+
+// Forwards the request to the route's upstream and relays the response (forward.cc).
+// `websocket`: the request asks for a websocket and the route allows it.
+template <class Client>
+http::awaitable<bool> forward_request(Exchange& ex, Client& client,
+                                      http::beast::flat_buffer& buffer, RequestParser& parser,
+                                      std::string target, std::string_view original_host,
+                                      bool websocket);
+
+}  // namespace portcullis::proxy

@@ -1,0 +1,359 @@
+// The upstream side of the pipeline: rewrite the request head, pick and connect an upstream,
+// stream the request body up and the response down without buffering whole bodies, and tunnel
+// websocket upgrades both ways.
+
+#include <boost/beast/core/string.hpp>
+
+#include "proxy/exchange.h"
+#include "proxy/header_rules.h"
+#include "telemetry/log.h"
+
+namespace portcullis::proxy {
+
+using namespace portcullis::http;
+using boost::beast::iequals;
+
+namespace {
+
+constexpr auto kConnectTimeout = std::chrono::seconds(10);
+constexpr std::size_t kChunk = 64 * 1024;
+constexpr std::uint32_t kMaxUpstreamHeaderBytes = 128 * 1024;
+
+enum class Outcome {
+  kDone,       // response relayed; ex.keep_alive says whether the client connection stays
+  kRetryable,  // a reused upstream connection failed before anything was committed
+  kClosed,     // the exchange failed and was answered or aborted; close the client connection
+};
+
+bool is_disconnect(const error_code& ec) {
+  return ec == asio::error::eof || ec == bhttp::error::end_of_stream ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == bhttp::error::partial_message;
+}
+
+double millis_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Copies bytes between two streams until either side stops; used after a 101 response.
+template <class From, class To>
+awaitable<void> pump(From& from, To& to, std::chrono::milliseconds idle) {
+  std::vector<char> buf(kChunk);
+  for (;;) {
+    expire_after(from, idle);
+    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), kNoThrow);
+    if (ec) break;
+    expire_after(to, idle);
+    auto [write_ec, written] =
+        co_await asio::async_write(to, asio::buffer(buf.data(), n), kNoThrow);
+    if (write_ec) break;
+  }
+}
+
+template <class Client, class Upstream>
+awaitable<void> tunnel(Client& client, beast::flat_buffer& client_buffer, Upstream& upstream,
+                       beast::flat_buffer& upstream_buffer, std::chrono::milliseconds idle) {
+  // Bytes that arrived behind the heads belong to the tunnel.
+  if (client_buffer.size() > 0) {
+    auto [ec, n] = co_await asio::async_write(upstream, client_buffer.data(), kNoThrow);
+    if (ec) co_return;
+    client_buffer.consume(n);
+  }
+  if (upstream_buffer.size() > 0) {
+    auto [ec, n] = co_await asio::async_write(client, upstream_buffer.data(), kNoThrow);
+    if (ec) co_return;
+    upstream_buffer.consume(n);
+  }
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer latch(executor, asio::steady_timer::time_point::max());
+  bool down_done = false;
+  auto close_both = [&] {
+    error_code ignored;
+    beast::get_lowest_layer(client).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(upstream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+  };
+  asio::co_spawn(executor, pump(upstream, client, idle), [&](std::exception_ptr) {
+    down_done = true;
+    close_both();
+    latch.cancel();
+  });
+  co_await pump(client, upstream, idle);
+  close_both();
+  if (!down_done) co_await latch.async_wait(kNoThrow);
+}
+
+template <class Client, class Upstream>
+awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& client_buffer,
+                            RequestParser& parser, bool expect_continue, Upstream& upstream,
+                            UpstreamConnection& connection, bool websocket, bool& reusable) {
+  const auto& options = ex.snapshot->options();
+  const config::Route& route = *ex.route->route;
+  auto& req = parser.get();
+  reusable = false;
+
+  auto upstream_start = std::chrono::steady_clock::now();
+  if (expect_continue && !parser.is_done()) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    expire_after(client, write_timeout(options));
+    auto [ec, n] = co_await asio::async_write(client, asio::buffer(kContinue), kNoThrow);
+    if (ec) co_return Outcome::kClosed;
+  }
+
+  // Request: head plus body, streamed chunk by chunk.
+  bool body_started = false;
+  {
+    std::vector<char> buf(parser.is_done() ? 0 : kChunk);
+    bhttp::request_serializer<bhttp::buffer_body> sr{req};
+    req.body().data = nullptr;
+    req.body().size = 0;
+    req.body().more = !parser.is_done();
+    do {
+      if (!parser.is_done()) {
+        req.body().data = buf.data();
+        req.body().size = buf.size();
+        expire_after(client, options.timeout_read);
+        auto [ec, n] = co_await bhttp::async_read_some(client, client_buffer, parser, kNoThrow);
+        if (ec == bhttp::error::need_buffer) ec = {};
+        if (ec) {
+          ex.status = ec == beast::error::timeout ? 408 : 499;
+          if (ec != beast::error::timeout) co_return Outcome::kClosed;
+          co_await send_local(ex, client,
+                              error_reply(408, "request body timed out", ex.request_id, ex.accept),
+                              false);
+          co_return Outcome::kClosed;
+        }
+        req.body().size = buf.size() - req.body().size;
+        req.body().data = buf.data();
+        req.body().more = !parser.is_done();
+        ex.bytes_received += req.body().size;
+        if (req.body().size > 0) body_started = true;
+      } else {
+        req.body().data = nullptr;
+        req.body().size = 0;
+        req.body().more = false;
+      }
+      expire_after(upstream, route.timeout);
+      auto [ec, n] = co_await bhttp::async_write(upstream, sr, kNoThrow);
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) {
+        if (connection.reused() && !body_started) co_return Outcome::kRetryable;
+        record_upstream_error(*ex.route->metrics, telemetry::UpstreamError::kProtocol);
+        co_await send_local(
+            ex, client, error_reply(502, "upstream connection failed", ex.request_id, ex.accept),
+            false);
+        co_return Outcome::kClosed;
+      }
+    } while (!sr.is_done());
+  }
+
+  // Response head (skipping 1xx informational responses other than 101).
+  auto& up_buffer = connection.buffer();
+  std::optional<bhttp::response_parser<bhttp::buffer_body>> rp;
+  for (;;) {
+    rp.emplace();
+    rp->header_limit(kMaxUpstreamHeaderBytes);
+    rp->body_limit(boost::none);
+    if (ex.head) rp->skip(true);
+    expire_after(upstream, route.timeout);
+    auto [ec, n] = co_await bhttp::async_read_header(upstream, up_buffer, *rp, kNoThrow);
+    if (ec) {
+      if (ec == beast::error::timeout) {
+        record_upstream_error(*ex.route->metrics, telemetry::UpstreamError::kTimeout);
+        co_await send_local(ex, client,
+                            error_reply(504, "upstream request timeout", ex.request_id, ex.accept),
+                            false);
+        co_return Outcome::kClosed;
+      }
+      if (is_disconnect(ec) && connection.reused() && !body_started) co_return Outcome::kRetryable;
+      record_upstream_error(*ex.route->metrics, telemetry::UpstreamError::kProtocol);
+      bool keep = ex.keep_alive && parser.is_done();
+      bool kept =
+          co_await send_local(ex, client,
+                              error_reply(502,
+                                          is_disconnect(ec) ? "upstream closed the connection"
+                                                            : "upstream sent an invalid response",
+                                          ex.request_id, ex.accept),
+                              keep);
+      co_return kept ? Outcome::kDone : Outcome::kClosed;
+    }
+    auto status = rp->get().result_int();
+    if (status >= 100 && status < 200 && status != 101) continue;
+    break;
+  }
+  ex.upstream_ms = millis_since(upstream_start);
+  auto& res = rp->get();
+  ex.status = static_cast<int>(res.result_int());
+
+  if (websocket && res.result() == bhttp::status::switching_protocols) {
+    strip_hop_by_hop(res, true);
+    res.set(bhttp::field::connection, "upgrade");
+    set_response_headers(res, route.set_response_headers);
+    bhttp::response_serializer<bhttp::buffer_body> sr{res};
+    expire_after(client, write_timeout(options));
+    auto [ec, n] = co_await bhttp::async_write_header(client, sr, kNoThrow);
+    if (ec) co_return Outcome::kClosed;
+    co_await tunnel(client, client_buffer, upstream, up_buffer, route.idle_timeout);
+    co_return Outcome::kClosed;
+  }
+
+  bool upstream_keep = res.keep_alive();
+  strip_hop_by_hop(res, false);
+  set_response_headers(res, route.set_response_headers);
+  bool body_expected = !ex.head && !(ex.status == 204 || ex.status == 304);
+  bool client_keep = ex.keep_alive && !ex.worker.draining() && parser.is_done();
+  if (body_expected && !res.has_content_length() && !res.chunked()) {
+    // Delimited by the upstream closing: re-frame for the client.
+    upstream_keep = false;
+    if (ex.version >= 11) {
+      res.chunked(true);
+    } else {
+      client_keep = false;
+    }
+  }
+  if (ex.version < 11 && res.chunked()) {
+    res.chunked(false);
+    client_keep = false;
+  }
+  res.version(ex.version >= 11 ? 11 : 10);
+  res.keep_alive(client_keep);
+  ex.keep_alive = client_keep;
+
+  // Response body, streamed.
+  std::vector<char> buf(rp->is_done() ? 0 : kChunk);
+  bhttp::response_serializer<bhttp::buffer_body> sr{res};
+  auto deadline = route.timeout.count() > 0 ? std::chrono::steady_clock::now() + route.timeout
+                                            : std::chrono::steady_clock::time_point::max();
+  do {
+    if (!rp->is_done()) {
+      res.body().data = buf.data();
+      res.body().size = buf.size();
+      auto& lowest = beast::get_lowest_layer(upstream);
+      auto next = deadline;
+      if (route.idle_timeout.count() > 0) {
+        next = std::min(next, std::chrono::steady_clock::now() + route.idle_timeout);
+      }
+      if (next == std::chrono::steady_clock::time_point::max()) {
+        lowest.expires_never();
+      } else {
+        lowest.expires_at(next);
+      }
+      auto [ec, n] = co_await bhttp::async_read_some(upstream, up_buffer, *rp, kNoThrow);
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) {
+        // Headers may already be out: all we can do is cut the client connection.
+        record_upstream_error(*ex.route->metrics, ec == beast::error::timeout
+                                                      ? telemetry::UpstreamError::kTimeout
+                                                      : telemetry::UpstreamError::kProtocol);
+        telemetry::log_warn("upstream response aborted",
+                            {{"request_id", ex.request_id}, {"error", ec.message()}});
+        co_return Outcome::kClosed;
+      }
+      res.body().size = buf.size() - res.body().size;
+      res.body().data = buf.data();
+      res.body().more = !rp->is_done();
+    } else {
+      res.body().data = nullptr;
+      res.body().size = 0;
+      res.body().more = false;
+    }
+    ex.bytes_sent += res.body().size;
+    expire_after(client, write_timeout(options));
+    auto [ec, n] = co_await bhttp::async_write(client, sr, kNoThrow);
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) {
+      ex.status = 499;  // the client went away
+      co_return Outcome::kClosed;
+    }
+  } while (!sr.is_done());
+
+  reusable = upstream_keep && rp->is_done() && !websocket;
+  co_return client_keep ? Outcome::kDone : Outcome::kClosed;
+}
+
+}  // namespace
+
+template <class Client>
+awaitable<bool> forward_request(Exchange& ex, Client& client, beast::flat_buffer& buffer,
+                                RequestParser& parser, std::string target,
+                                std::string_view original_host, bool websocket) {
+  const Snapshot& snap = *ex.snapshot;
+  const auto& options = snap.options();
+  const config::Route& route = *ex.route->route;
+  auto& req = parser.get();
+
+  // The upstream request head.
+  bool expect_continue = iequals(req[bhttp::field::expect], "100-continue");
+  req.erase(bhttp::field::expect);
+  strip_hop_by_hop(req, websocket);
+  strip_identity_headers(req, options.cookie_name);
+  for (const auto& name : route.remove_request_headers) req.erase(name);
+  for (const auto& header : route.set_request_headers) req.set(header.name, header.value);
+  set_forwarded_headers(req,
+                        {ex.client_ip, ex.scheme, original_host, options.xff_num_trusted_hops});
+  req.set("x-request-id", ex.request_id);
+  req.target(target);
+  req.version(11);
+  if (websocket) req.set(bhttp::field::connection, "upgrade");
+
+  std::size_t index = snap.pick_upstream(route, ex.worker.id(), ex.worker.rng());
+  const auto& upstream = route.to[index];
+  const auto& upstream_target = ex.route->targets[index];
+  if (route.host_rewrite) {
+    req.set(bhttp::field::host, *route.host_rewrite);
+  } else if (!route.preserve_host_header) {
+    req.set(bhttp::field::host, upstream.authority);
+  } else if (req.find(bhttp::field::host) == req.end()) {
+    req.set(bhttp::field::host, original_host);
+  }
+  ex.upstream = upstream.authority;
+
+  snap.upstream_started(route, ex.worker.id(), index);
+  struct Finished {
+    const Snapshot& snap;
+    const config::Route& route;
+    std::size_t worker, index;
+    ~Finished() { snap.upstream_finished(route, worker, index); }
+  } finished{snap, route, ex.worker.id(), index};
+
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto acquired =
+        co_await ex.worker.pool().acquire(upstream_target, kConnectTimeout, attempt == 0);
+    if (!acquired.connection) {
+      bool timeout = acquired.error == ConnectError::kTimeout;
+      record_upstream_error(*ex.route->metrics, timeout ? telemetry::UpstreamError::kTimeout
+                                                        : telemetry::UpstreamError::kConnect);
+      telemetry::log_warn(
+          "upstream connect failed",
+          {{"request_id", ex.request_id}, {"upstream", upstream.url}, {"error", acquired.detail}});
+      int status = timeout ? 504 : 503;
+      bool keep = ex.keep_alive && parser.is_done();
+      co_return co_await send_local(
+          ex, client, error_reply(status, "upstream connect error", ex.request_id, ex.accept),
+          keep);
+    }
+    auto connection = std::move(acquired.connection);
+    bool reusable = false;
+    Outcome outcome = co_await std::visit(
+        [&](auto& stream) {
+          return exchange(ex, client, buffer, parser, expect_continue, stream, *connection,
+                          websocket, reusable);
+        },
+        connection->stream());
+    if (outcome == Outcome::kRetryable) continue;
+    if (reusable) ex.worker.pool().release(std::move(connection));
+    co_return outcome == Outcome::kDone;
+  }
+  record_upstream_error(*ex.route->metrics, telemetry::UpstreamError::kProtocol);
+  co_return co_await send_local(
+      ex, client, error_reply(502, "upstream closed the connection", ex.request_id, ex.accept),
+      false);
+}
+
+template awaitable<bool> forward_request<TcpStream>(Exchange&, TcpStream&, beast::flat_buffer&,
+                                                    RequestParser&, std::string, std::string_view,
+                                                    bool);
+template awaitable<bool> forward_request<TlsStream>(Exchange&, TlsStream&, beast::flat_buffer&,
+                                                    RequestParser&, std::string, std::string_view,
+                                                    bool);
+
+}  // namespace portcullis::proxy
