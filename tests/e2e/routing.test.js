@@ -23,14 +23,16 @@ describe('routing', () => {
         publicRoute('*.example.test', up.wildcard.url),
         publicRoute('exact.example.test', up.exact.url),
         // Path matchers on one host, first match in file order.
-        publicRoute('paths.example.test', up.v2.url, { prefix: '/api/v2/' }),
-        publicRoute('paths.example.test', up.api.url, { prefix: '/api' }),
-        publicRoute('paths.example.test', up.docs.url, { prefix: '/docs' }),
+        publicRoute('paths.example.org', up.v2.url, { prefix: '/api/v2/' }),
+        publicRoute('paths.example.org', up.api.url, { prefix: '/api' }),
+        publicRoute('paths.example.org', up.docs.url, { prefix: '/docs' }),
         // Shadowed by the /docs prefix above.
-        publicRoute('paths.example.test', up['docs-index'].url, { path: '/docs/index' }),
-        publicRoute('paths.example.test', up.exactpath.url, { path: '/exact' }),
-        publicRoute('paths.example.test', up.regex.url, { regex: '/re/[0-9]+' }),
+        publicRoute('paths.example.org', up['docs-index'].url, { path: '/docs/index' }),
+        publicRoute('paths.example.org', up.exactpath.url, { path: '/exact' }),
+        publicRoute('paths.example.org', up.regex.url, { regex: '/re/[0-9]+' }),
         publicRoute('CaseLess.Example.ORG', up.caseless.url),
+        // An exact host covered by the wildcard too, with a path matcher only.
+        publicRoute('partial.example.test', up.exact.url, { prefix: '/only/' }),
         publicRoute('weighted.example.org', [`${up['weighted-a'].url},3`, `${up['weighted-b'].url},1`]),
         publicRoute('rr.example.org', [up['rr-a'].url, up['rr-b'].url, up['rr-c'].url], {
           load_balancing_policy: 'ROUND_ROBIN',
@@ -39,20 +41,24 @@ describe('routing', () => {
           from: 'https://redirect.example.org',
           path: '/moved',
           redirect: { https_redirect: true, host_redirect: 'new.example.org', path_redirect: '/landing' },
+          allow_public_unauthenticated_access: true,
         },
         {
           from: 'https://redirect.example.org',
           prefix: '/old/',
           redirect: { prefix_rewrite: '/new/', response_code: 307 },
+          allow_public_unauthenticated_access: true,
         },
         {
           from: 'https://redirect.example.org',
           prefix: '/found',
           redirect: { host_redirect: 'found.example.org', response_code: 302, strip_query: true },
+          allow_public_unauthenticated_access: true,
         },
         {
           from: 'https://teapot.example.org',
           response: { status: 418, body: "I'm a teapot, short and stout" },
+          allow_public_unauthenticated_access: true,
         },
       ],
     });
@@ -90,35 +96,43 @@ describe('routing', () => {
   });
 
   test('prefix routes match in file order', async () => {
-    assert.equal(await upstreamOf('paths.example.test', '/api/v2/users'), 'v2');
-    assert.equal(await upstreamOf('paths.example.test', '/api/v1/users'), 'api');
-    assert.equal(await upstreamOf('paths.example.test', '/api'), 'api');
+    assert.equal(await upstreamOf('paths.example.org', '/api/v2/users'), 'v2');
+    assert.equal(await upstreamOf('paths.example.org', '/api/v1/users'), 'api');
+    assert.equal(await upstreamOf('paths.example.org', '/api'), 'api');
     // An earlier prefix shadows a later exact path.
-    assert.equal(await upstreamOf('paths.example.test', '/docs/index'), 'docs');
+    assert.equal(await upstreamOf('paths.example.org', '/docs/index'), 'docs');
   });
 
   test('prefix matching is a plain string prefix, as in Envoy', async () => {
-    assert.equal(await upstreamOf('paths.example.test', '/apidocs'), 'api');
+    assert.equal(await upstreamOf('paths.example.org', '/apidocs'), 'api');
   });
 
   test('path routes match the exact path only', async () => {
-    assert.equal(await upstreamOf('paths.example.test', '/exact'), 'exactpath');
-    assert.equal(await upstreamOf('paths.example.test', '/exact?with=query'), 'exactpath');
-    assert.equal((await get('paths.example.test', '/exact/more')).status, 404);
-    assert.equal((await get('paths.example.test', '/exactly')).status, 404);
+    assert.equal(await upstreamOf('paths.example.org', '/exact'), 'exactpath');
+    assert.equal(await upstreamOf('paths.example.org', '/exact?with=query'), 'exactpath');
+    assert.equal((await get('paths.example.org', '/exact/more')).status, 404);
+    assert.equal((await get('paths.example.org', '/exactly')).status, 404);
   });
 
   test('regex routes are anchored to the whole path', async () => {
-    assert.equal(await upstreamOf('paths.example.test', '/re/12345'), 'regex');
-    assert.equal((await get('paths.example.test', '/re/123x')).status, 404);
-    assert.equal((await get('paths.example.test', '/x/re/123')).status, 404);
-    assert.equal((await get('paths.example.test', '/re/')).status, 404);
+    assert.equal(await upstreamOf('paths.example.org', '/re/12345'), 'regex');
+    assert.equal((await get('paths.example.org', '/re/123x')).status, 404);
+    assert.equal((await get('paths.example.org', '/x/re/123')).status, 404);
+    assert.equal((await get('paths.example.org', '/re/')).status, 404);
+  });
+
+  test('an exact host with no matching path does not fall through to a wildcard route', async () => {
+    // Envoy picks the virtual host by Host first; Pomerium puts wildcard routes in the catch-all
+    // virtual host, so they only serve hosts that no exact route names.
+    assert.equal(await upstreamOf('partial.example.test', '/only/x'), 'exact');
+    const res = await get('partial.example.test', '/elsewhere');
+    assert.equal(res.status, 404, `served by ${res.status === 200 ? res.json().upstream : res.status}`);
   });
 
   test('unknown hosts and unmatched paths answer 404 without reaching any upstream', async () => {
     const before = Object.values(up).reduce((n, u) => n + u.hits.length, 0);
     assert.equal((await get('unknown.example.net', '/')).status, 404);
-    assert.equal((await get('paths.example.test', '/nothing-here')).status, 404);
+    assert.equal((await get('paths.example.org', '/nothing-here')).status, 404);
     const afterHits = Object.values(up).reduce((n, u) => n + u.hits.length, 0);
     assert.equal(afterHits, before);
   });
@@ -192,7 +206,7 @@ describe('routing', () => {
 
   test('/ping and /healthz answer 200 on route hosts and unknown hosts, never proxied', async () => {
     const before = up.exact.hits.length;
-    for (const host of ['exact.example.test', 'paths.example.test', 'unknown.example.net']) {
+    for (const host of ['exact.example.test', 'paths.example.org', 'unknown.example.net']) {
       for (const path of ['/ping', '/healthz']) {
         const res = await get(host, path);
         assert.equal(res.status, 200, `${host}${path}`);
