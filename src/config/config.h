@@ -19,14 +19,15 @@ using Duration = std::chrono::milliseconds;
 
 // A scheme://host:port target of a route's `to`, with its load-balancing weight.
 struct Upstream {
-  std::string url;        // as written, without the weight suffix
-  std::string scheme;     // "http" or "https" (h2c is accepted and treated as http)
-  std::string host;       // host name or IP literal, without brackets
-  std::uint16_t port = 0; // explicit or the scheme's default
-  std::string authority;  // host[:port] as the Host header to send (port omitted when default)
-  std::string path;       // path of the URL ("" when none); the first upstream's path becomes
-                          // the route's prefix_rewrite when that is not set
+  std::string url;         // as written, without the weight suffix
+  std::string scheme;      // "http" or "https" (h2c is accepted and treated as http)
+  std::string host;        // host name or IP literal, without brackets
+  std::uint16_t port = 0;  // explicit or the scheme's default
+  std::string authority;   // host[:port] as the Host header to send (port omitted when default)
+  std::string path;        // path of the URL ("" when none); the first upstream's path becomes
+                           // the route's prefix_rewrite when that is not set
   std::uint32_t weight = 1;
+  bool h2c = false;  // written as h2c://: HTTP/2 without TLS (prior knowledge)
   bool tls() const { return scheme == "https"; }
 };
 
@@ -70,8 +71,8 @@ struct Route {
   std::optional<std::uint16_t> from_port;
   bool from_wildcard = false;
   PathMatchKind path_kind = PathMatchKind::kPrefix;
-  std::string path_value = "/";            // the prefix or exact path
-  std::shared_ptr<const re2::RE2> regex;   // for kRegex, anchored ^...$ (full match)
+  std::string path_value = "/";           // the prefix or exact path
+  std::shared_ptr<const re2::RE2> regex;  // for kRegex, anchored ^...$ (full match)
 
   // Exactly one action.
   std::vector<Upstream> to;
@@ -103,6 +104,8 @@ struct Route {
   bool cors_allow_preflight = false;
   std::vector<std::string> allowed_users;
   std::vector<std::string> allowed_domains;
+  // `allowed_idp_claims`: claim name -> accepted values (scalars as written).
+  std::map<std::string, std::vector<std::string>> allowed_idp_claims;
   std::string policy_json;  // the `policy` value re-encoded as JSON ("" when absent)
   std::optional<bool> pass_identity_headers;
 
@@ -122,6 +125,15 @@ struct Certificate {
   std::string key_pem;
 };
 
+// `downstream_mtls`: client certificates on the main listener.
+struct DownstreamMtls {
+  std::string ca_pem;   // `ca` (base64 or PEM) or `ca_file`; empty = no client certificates
+  std::string crl_pem;  // `crl` or `crl_file`
+  std::string enforcement = "policy_with_default_deny";  // or "policy", "reject_connection"
+  std::uint32_t max_verify_depth = 1;
+  bool enabled() const { return !ca_pem.empty(); }
+};
+
 struct Options {
   std::vector<std::string> services{"all"};  // lower-case, split on commas
   std::string address = ":443";
@@ -133,17 +145,21 @@ struct Options {
 
   std::string authenticate_service_url;
   std::string authenticate_internal_service_url;
-  std::vector<std::string> authorize_service_urls;
+  std::vector<std::string> authorize_service_urls;  // `authorize_service_url` first, then `_urls`
+  std::string authorize_internal_service_url;
   std::vector<std::string> databroker_service_urls;
+  std::string databroker_internal_service_url;
   std::string databroker_storage_type = "memory";
   std::string databroker_storage_connection_string;
 
   std::string shared_secret;  // base64 as written (decoded and checked by the loader)
   std::string cookie_secret;
-  std::string signing_key;    // PEM
+  std::string signing_key;  // PEM
 
   std::vector<Certificate> certificates;  // `certificates`, `certificate(_file)` pairs, all loaded
   std::string certificate_authority_pem;
+  bool autocert = false;  // accepted but not implemented (a warning says so)
+  DownstreamMtls downstream_mtls;
 
   std::string idp_provider;
   std::string idp_provider_url;
@@ -180,6 +196,7 @@ struct Options {
   std::uint32_t max_headers_count = 100;
 
   std::string metrics_address;
+  std::string metrics_basic_auth;  // base64 of "user:password" as written (checked by the loader)
   std::string health_check_addr = "127.0.0.1:28080";
   std::string log_level = "info";
   std::vector<std::string> programmatic_redirect_domain_whitelist{"localhost"};
