@@ -8,6 +8,7 @@ namespace {
 
 constexpr std::size_t kMaxIdlePerKey = 256;
 constexpr auto kMaxIdleAge = std::chrono::seconds(60);
+constexpr auto kCheckAfterIdle = std::chrono::milliseconds(500);
 
 // An idle keep-alive connection is usable only if the peer has neither closed it nor sent
 // anything unsolicited.
@@ -36,7 +37,10 @@ awaitable<AcquireResult> UpstreamPool::acquire(const UpstreamTarget& target,
       while (!it->second.empty()) {
         auto connection = std::move(it->second.back());
         it->second.pop_back();
-        if (now - connection->idle_since_ < kMaxIdleAge && looks_alive(connection->socket())) {
+        auto idle = now - connection->idle_since_;
+        // A connection idle for a moment is checked for a close by the peer; a just-released one
+        // is taken as is (the caller retries a reused connection that fails before any answer).
+        if (idle < kMaxIdleAge && (idle < kCheckAfterIdle || looks_alive(connection->socket()))) {
           connection->reused_ = true;
           AcquireResult reused;
           reused.connection = std::move(connection);

@@ -16,7 +16,7 @@ using boost::beast::iequals;
 namespace {
 
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
-constexpr std::size_t kChunk = 64 * 1024;
+constexpr std::size_t kChunk = 16 * 1024;
 constexpr std::uint32_t kMaxUpstreamHeaderBytes = 128 * 1024;
 
 enum class Outcome {
@@ -102,15 +102,16 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
   // Request: head plus body, streamed chunk by chunk.
   bool body_started = false;
   {
-    std::vector<char> buf(parser.is_done() ? 0 : kChunk);
+    std::optional<Worker::BufferLease> buf;
+    if (!parser.is_done()) buf.emplace(ex.worker);
     bhttp::request_serializer<bhttp::buffer_body> sr{req};
     req.body().data = nullptr;
     req.body().size = 0;
     req.body().more = !parser.is_done();
     do {
       if (!parser.is_done()) {
-        req.body().data = buf.data();
-        req.body().size = buf.size();
+        req.body().data = buf->data();
+        req.body().size = buf->size();
         expire_after(client, options.timeout_read);
         auto [ec, n] = co_await bhttp::async_read_some(client, client_buffer, parser, kNoThrow);
         if (ec == bhttp::error::need_buffer) ec = {};
@@ -122,8 +123,8 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
                               false);
           co_return Outcome::kClosed;
         }
-        req.body().size = buf.size() - req.body().size;
-        req.body().data = buf.data();
+        req.body().size = buf->size() - req.body().size;
+        req.body().data = buf->data();
         req.body().more = !parser.is_done();
         ex.bytes_received += req.body().size;
         if (req.body().size > 0) body_started = true;
@@ -219,14 +220,15 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
   ex.keep_alive = client_keep;
 
   // Response body, streamed.
-  std::vector<char> buf(rp->is_done() ? 0 : kChunk);
+  std::optional<Worker::BufferLease> buf;
+  if (!rp->is_done()) buf.emplace(ex.worker);
   bhttp::response_serializer<bhttp::buffer_body> sr{res};
   auto deadline = route.timeout.count() > 0 ? std::chrono::steady_clock::now() + route.timeout
                                             : std::chrono::steady_clock::time_point::max();
   do {
     if (!rp->is_done()) {
-      res.body().data = buf.data();
-      res.body().size = buf.size();
+      res.body().data = buf->data();
+      res.body().size = buf->size();
       auto& lowest = beast::get_lowest_layer(upstream);
       auto next = deadline;
       if (route.idle_timeout.count() > 0) {
@@ -248,8 +250,8 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
                             {{"request_id", ex.request_id}, {"error", ec.message()}});
         co_return Outcome::kClosed;
       }
-      res.body().size = buf.size() - res.body().size;
-      res.body().data = buf.data();
+      res.body().size = buf->size() - res.body().size;
+      res.body().data = buf->data();
       res.body().more = !rp->is_done();
     } else {
       res.body().data = nullptr;

@@ -108,4 +108,20 @@ void Worker::connection_closed(std::list<ConnectionEntry>::iterator entry) {
   connections_.erase(entry);
 }
 
+Worker::BufferLease::BufferLease(Worker& worker) : worker_(worker) {
+  if (!worker.free_buffers_.empty()) {
+    buffer_ = std::move(worker.free_buffers_.back());
+    worker.free_buffers_.pop_back();
+  } else {
+    buffer_.reset(new char[kBufferSize]);  // uninitialised on purpose: it is always written first
+  }
+}
+
+Worker::BufferLease::~BufferLease() {
+  constexpr std::size_t kMaxFreeBuffers = 256;
+  if (worker_.free_buffers_.size() < kMaxFreeBuffers) {
+    worker_.free_buffers_.push_back(std::move(buffer_));
+  }
+}
+
 }  // namespace portcullis::proxy

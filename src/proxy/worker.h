@@ -42,6 +42,23 @@ class Worker {
   void begin_drain();
   void stop();
 
+  // Body relay buffers: reused per worker so that the request path neither allocates nor zeroes
+  // them. A lease returns its buffer to the worker when it goes out of scope.
+  static constexpr std::size_t kBufferSize = 64 * 1024;
+  class BufferLease {
+   public:
+    explicit BufferLease(Worker& worker);
+    ~BufferLease();
+    BufferLease(const BufferLease&) = delete;
+    BufferLease& operator=(const BufferLease&) = delete;
+    char* data() { return buffer_.get(); }
+    std::size_t size() const { return kBufferSize; }
+
+   private:
+    Worker& worker_;
+    std::unique_ptr<char[]> buffer_;
+  };
+
   // Access-log lines are batched per worker and written whole.
   void access_log(std::string_view line);
 
@@ -66,6 +83,7 @@ class Worker {
   std::mt19937_64 rng_;
   std::vector<std::unique_ptr<http::tcp::acceptor>> acceptors_;
   std::list<ConnectionEntry> connections_;
+  std::vector<std::unique_ptr<char[]>> free_buffers_;
   std::string access_log_;
   http::asio::steady_timer flush_timer_{io_};
   bool draining_ = false;
