@@ -50,6 +50,10 @@ struct ClientTlsOptions {
 // Throws std::runtime_error when a PEM does not load.
 std::shared_ptr<ssl::context> make_client_tls_context(const ClientTlsOptions& options);
 
+// A throwaway self-signed P-256 certificate for `common_name` (also its DNS SAN), valid for a
+// year: what Portcullis serves when TLS is on and no certificate is configured, as Pomerium does.
+CertificatePem generate_self_signed_certificate(const std::string& common_name);
+
 // True when `name` (lower-case) matches `pattern`, which may start with "*." (one label).
 bool certificate_name_matches(std::string_view pattern, std::string_view name);
 

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "telemetry/log.h"
+
 namespace portcullis::proxy {
 namespace {
 
@@ -63,6 +65,11 @@ std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Co
   if (!options.insecure_server) {
     std::vector<http::CertificatePem> certificates;
     for (const auto& c : options.certificates) certificates.push_back({c.cert_pem, c.key_pem});
+    if (certificates.empty()) {
+      // As Pomerium: serve a generated self-signed certificate rather than refuse to start.
+      telemetry::log_warn("no TLS certificate configured: serving a generated self-signed one");
+      certificates.push_back(http::generate_self_signed_certificate("portcullis.localhost"));
+    }
     snapshot->tls_ = std::make_unique<http::ServerTlsContexts>(certificates);
   }
 
