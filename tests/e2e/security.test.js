@@ -269,6 +269,39 @@ describe('security', () => {
       });
     }
 
+    test('a chunked body that looks like a request is delivered as body, once', async () => {
+      echo.reset();
+      const inner = `GET /smuggled-body HTTP/1.1\r\nHost: private.example.test\r\n\r\n`;
+      const half = Math.floor(inner.length / 2);
+      const chunks = [inner.slice(0, half), inner.slice(half)];
+      const body = chunks.map((c) => `${c.length.toString(16)}\r\n${c}\r\n`).join('') + '0\r\n\r\n';
+      const out = await raw(
+        `POST /carrier HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: chunked\r\n\r\n${body}` +
+          `GET /next HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`,
+      );
+      const responses = parseResponses(out.buffer);
+      assert.equal(responses.length, 2, `expected 2 responses: ${out.text.slice(0, 300)}`);
+      assert.equal(responses[0].status, 200);
+      const seen = JSON.parse(responses[0].body);
+      assert.equal(seen.url, '/carrier');
+      assert.equal(seen.body, inner, 'the upstream did not receive the chunked body intact');
+      assert.equal(JSON.parse(responses[1].body).url, '/next');
+      await new Promise((r) => setTimeout(r, 150));
+      assert.deepEqual(echo.hits.map((h) => h.url), ['/carrier', '/next']);
+      assert.deepEqual(echo.clientErrors, [], 'the upstream received bytes outside any HTTP message');
+    });
+
+    test('after a chunked upload, other clients still get their own responses', async () => {
+      echo.reset();
+      const chunk = 'x'.repeat(100);
+      await raw(`POST /upload-a HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n64\r\n${chunk}\r\n64\r\n${chunk}\r\n0\r\n\r\n`);
+      for (let i = 0; i < 6; i++) {
+        const res = await get(HOST, `/victim/${i}`);
+        assert.equal(res.status, 200, `victim request ${i} got ${res.status}`);
+        assert.equal(res.json().url, `/victim/${i}`);
+      }
+    });
+
     test('unknown or stacked transfer codings are refused (400 or 501), never forwarded', async () => {
       await expectRejected(
         `POST /smuggle-te HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: xchunked\r\nContent-Length: 45\r\n\r\n${smuggled('te')}`,

@@ -15,7 +15,7 @@ const HOST = 'stream.example.test';
 
 /** Deterministic pseudo-random block i of size n (cheap xorshift, not crypto). */
 function block(i, n = MiB) {
-  const buf = Buffer.allocUnsafe(n);
+  const buf = Buffer.alloc(Math.ceil(n / 4) * 4);
   let x = (i + 1) * 2654435761 >>> 0 || 1;
   for (let j = 0; j < n; j += 4) {
     x ^= x << 13;
@@ -25,7 +25,7 @@ function block(i, n = MiB) {
     x >>>= 0;
     buf.writeUInt32LE(x, j);
   }
-  return buf;
+  return buf.subarray(0, n);
 }
 
 /** Peak resident set (VmHWM, bytes) of a process. */
@@ -77,6 +77,7 @@ describe('streaming', () => {
             downloadGate.promise.then(() => true),
             new Promise((r) => {
               timer = setTimeout(() => r(false), 15000);
+              res.once('close', () => r(false));
             }),
           ]);
           clearTimeout(timer);
@@ -126,7 +127,7 @@ describe('streaming', () => {
     await streamer?.close();
   });
 
-  test('a 64 MiB chunked upload is streamed to the upstream and arrives intact', async () => {
+  test('a 64 MiB chunked upload is streamed to the upstream and arrives intact', { timeout: 60000 }, async () => {
     uploadProgress = deferred();
     const rssBefore = peakRss(pc.pid);
     const hash = createHash('sha256');
@@ -148,19 +149,38 @@ describe('streaming', () => {
       });
       req.on('error', reject);
     });
-    const write = (b) => (req.write(b) ? Promise.resolve() : new Promise((r) => req.once('drain', r)));
+    // An early response (an error) ends the upload: stop writing instead of waiting for a drain.
+    let early = null;
+    response.then((r) => {
+      early = r;
+    }, (err) => {
+      early = { status: 'error', body: err.message };
+    });
+    const write = async (b) => {
+      if (early) throw new Error(`proxy answered before the upload finished: ${early.status} ${early.body.slice(0, 200)}`);
+      if (req.write(b)) return;
+      await Promise.race([new Promise((r) => req.once('drain', r)), response.catch(() => {})]);
+    };
+    const abortOnFailure = (err) => {
+      req.destroy();
+      throw err;
+    };
     // First half, then wait for the upstream to report it has bytes: proves no whole-body buffering.
-    for (let i = 0; i < total / 2; i++) {
-      const b = block(i);
-      hash.update(b);
-      await write(b);
-    }
-    await withTimeout(uploadProgress.promise, 10000,
-      'upstream received data of an unfinished chunked upload (the proxy buffers the whole request body)');
-    for (let i = total / 2; i < total; i++) {
-      const b = block(i);
-      hash.update(b);
-      await write(b);
+    try {
+      for (let i = 0; i < total / 2; i++) {
+        const b = block(i);
+        hash.update(b);
+        await write(b);
+      }
+      await withTimeout(Promise.race([uploadProgress.promise, response]), 10000,
+        'upstream received data of an unfinished chunked upload (the proxy buffers the whole request body)');
+      for (let i = total / 2; i < total; i++) {
+        const b = block(i);
+        hash.update(b);
+        await write(b);
+      }
+    } catch (err) {
+      abortOnFailure(err);
     }
     req.end();
     const res = await withTimeout(response, 30000, 'response to the 64 MiB upload');
@@ -172,7 +192,7 @@ describe('streaming', () => {
     assert.ok(growth < 48 * MiB, `peak RSS grew by ${(growth / MiB).toFixed(1)} MiB during a 64 MiB upload`);
   });
 
-  test('a large chunked response reaches the client before the upstream has finished it', async () => {
+  test('a large chunked response reaches the client before the upstream has finished it', { timeout: 60000 }, async () => {
     downloadGate = deferred();
     downloadDone = deferred();
     const rssBefore = peakRss(pc.pid);
@@ -212,6 +232,39 @@ describe('streaming', () => {
     assert.equal(got.sha256, up.sha256);
     const growth = peakRss(pc.pid) - rssBefore;
     assert.ok(growth < 48 * MiB, `peak RSS grew by ${(growth / MiB).toFixed(1)} MiB during a 64 MiB download`);
+  });
+
+  test('a small chunked upload arrives intact', { timeout: 15000 }, async () => {
+    const parts = ['first part, ', 'second part, ', 'third and last'];
+    const res = await new Promise((resolve, reject) => {
+      const req = http.request({
+        host: '127.0.0.1',
+        port: pc.port,
+        method: 'POST',
+        path: '/upload/small',
+        headers: { host: HOST, 'transfer-encoding': 'chunked' },
+        agent: false,
+      });
+      req.on('response', (r) => {
+        const chunks = [];
+        r.on('data', (c) => chunks.push(c));
+        r.on('end', () => resolve({ status: r.statusCode, body: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+      (async () => {
+        for (const p of parts) {
+          req.write(p);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        req.end();
+      })();
+    });
+    assert.equal(res.status, 200, res.body.slice(0, 200));
+    const seen = JSON.parse(res.body);
+    const whole = parts.join('');
+    assert.equal(seen.length, whole.length);
+    assert.equal(seen.sha256, createHash('sha256').update(whole).digest('hex'));
+    assert.equal(streamer.clientErrors.length, 0, `upstream parse errors: ${streamer.clientErrors}`);
   });
 
   test('a Content-Length request body is forwarded with its length, not re-chunked', async () => {

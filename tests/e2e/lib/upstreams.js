@@ -96,12 +96,14 @@ async function echoHandler(ctx, req, res) {
 /**
  * Starts an upstream on 127.0.0.1:<random>. Options: name, handler(ctx, req, res) (default: echo),
  * tls {cert, key} for HTTPS. Returns ctx with: name, port, url, hits (every request: {method,
- * url, headers, at}), connections (count of accepted TCP connections), close(), reset().
+ * url, headers, at}), clientErrors (HTTP parse errors on upstream connections), connections
+ * (count of accepted TCP connections), close(), reset().
  */
 export async function startUpstream({ name = 'upstream', handler = echoHandler, tls: tlsOptions } = {}) {
   const ctx = {
     name,
     hits: [],
+    clientErrors: [],
     connections: 0,
     remotePorts: new Set(),
   };
@@ -126,12 +128,19 @@ export async function startUpstream({ name = 'upstream', handler = echoHandler, 
     ctx.connections += 1;
     ctx.remotePorts.add(socket.remotePort);
   });
+  // Bytes the upstream cannot parse as HTTP: a sign that the proxy broke message framing.
+  server.on('clientError', (err, socket) => {
+    ctx.clientErrors.push(err.code || err.message);
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
   ctx.server = server;
   ctx.port = await listen(server);
   ctx.url = `${tlsOptions ? 'https' : 'http'}://127.0.0.1:${ctx.port}`;
   liveServers.add(server);
   ctx.reset = () => {
     ctx.hits.length = 0;
+    ctx.clientErrors.length = 0;
     ctx.connections = 0;
     ctx.remotePorts.clear();
   };
