@@ -86,7 +86,9 @@ void apply_downstream_mtls(Mapping& top, EnvLookup env, DiagnosticSink& sink) {
 void apply_environment(Mapping& top, EnvLookup env, DiagnosticSink& sink) {
   if (env == nullptr) return;
   for (const auto& spec : top_level_keys()) {
-    if (spec.name == "routes" || spec.name == "policy") continue;
+    // Routes come from POLICY only; removed keys are not read from the environment (an
+    // unrelated variable must not break start-up).
+    if (spec.name == "routes" || spec.name == "policy" || spec.use == KeyUse::kRemoved) continue;
     std::string name = to_upper(spec.name);
     auto text = env(name.c_str());
     if (!text) continue;

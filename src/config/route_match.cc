@@ -229,10 +229,9 @@ void load_route_match(const Mapping& map, LoadContext& ctx, Route& route) {
   auto path = matcher("path");
   auto prefix = matcher("prefix");
   if (regex) {
-    // Anchored like Pomerium: ^ and $ are added when missing.
-    std::string pattern = regex->second;
-    if (!pattern.starts_with('^')) pattern.insert(0, "^");
-    if (!pattern.ends_with('$')) pattern += '$';
+    // Envoy's safe_regex matches the whole path: anchor the pattern as a group, so that an
+    // alternation such as "/a|/b" is anchored on both sides.
+    std::string pattern = "^(?:" + regex->second + ")$";
     RE2::Options options;
     options.set_log_errors(false);
     auto compiled = std::make_shared<const RE2>(pattern, options);

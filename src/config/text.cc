@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 namespace portcullis::config::detail {
 namespace {
@@ -121,7 +121,7 @@ std::optional<std::string> read_file(const std::filesystem::path& path, std::str
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    error = std::strerror(errno);
+    error = std::error_code(errno, std::generic_category()).message();
     return std::nullopt;
   }
   std::ostringstream contents;

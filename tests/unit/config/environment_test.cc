@@ -190,6 +190,12 @@ TEST(ConfigEnvironment, UnsupportedKeysWarnFromTheEnvironmentToo) {
   EXPECT_EQ(result.diagnostics[0].to_string(), "warning: AUTOCERT: autocert is not supported yet");
 }
 
+TEST(ConfigEnvironment, RemovedKeysAreNotReadFromTheEnvironment) {
+  auto result = load_yaml("insecure_server: true\n", {{"CLIENT_CA", "x"}, {"POLICY_FILE", "y"}});
+  ASSERT_TRUE(result.ok()) << describe(result);
+  EXPECT_TRUE(result.diagnostics.empty()) << describe(result);
+}
+
 TEST(ConfigEnvironment, ProcessEnvironmentLookup) {
   EXPECT_EQ(process_env("PORTCULLIS_TEST_SURELY_UNSET_VARIABLE"), std::nullopt);
 }

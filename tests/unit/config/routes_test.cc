@@ -115,8 +115,9 @@ TEST(ConfigRoutes, PathMatchers) {
       "/ignored\n"
       "  - from: https://a.example.com\n    to: http://a\n    path: /exact\n    prefix: /ignored\n"
       "  - from: https://a.example.com\n    to: http://a\n    prefix: /app\n"
-      "  - from: https://a.example.com\n    to: http://a\n    regex: ^/b.*$\n");
-  ASSERT_EQ(routes.size(), 4u);
+      "  - from: https://a.example.com\n    to: http://a\n    regex: ^/b.*$\n"
+      "  - from: https://a.example.com\n    to: http://a\n    regex: /x|/y\n");
+  ASSERT_EQ(routes.size(), 5u);
   EXPECT_EQ(routes[0].path_kind, PathMatchKind::kRegex);
   EXPECT_EQ(routes[0].path_value, "/a/[0-9]+");
   ASSERT_NE(routes[0].regex, nullptr);
@@ -129,6 +130,11 @@ TEST(ConfigRoutes, PathMatchers) {
   EXPECT_EQ(routes[2].path_kind, PathMatchKind::kPrefix);
   EXPECT_EQ(routes[2].path_value, "/app");
   EXPECT_TRUE(RE2::FullMatch("/bcd", *routes[3].regex));
+  ASSERT_NE(routes[4].regex, nullptr);
+  EXPECT_TRUE(RE2::PartialMatch("/x", *routes[4].regex));
+  EXPECT_FALSE(RE2::PartialMatch("/x/y", *routes[4].regex));  // both alternatives anchored
+  EXPECT_FALSE(RE2::PartialMatch("/z/y", *routes[4].regex));
+  EXPECT_TRUE(RE2::PartialMatch("/y", *routes[4].regex));
 }
 
 TEST(ConfigRoutes, RedirectActions) {
