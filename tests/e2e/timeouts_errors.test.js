@@ -20,6 +20,12 @@ describe('timeouts and errors', () => {
     resetter = await startUpstream({
       name: 'resetter',
       handler(_ctx, req, res) {
+        if (req.url.startsWith('/cl-truncate')) {
+          res.writeHead(200, { 'content-length': 5000 });
+          res.write(Buffer.alloc(1000, 0x61));
+          setTimeout(() => res.socket.destroy(), 100);
+          return;
+        }
         if (req.url.startsWith('/truncate')) {
           res.writeHead(200, { 'content-type': 'application/octet-stream' });
           res.write(Buffer.alloc(1000, 0x61));
@@ -86,6 +92,16 @@ describe('timeouts and errors', () => {
     assert.ok(res, 'no response head at all');
     assert.equal(res.status, 200);
     assert.equal(res.complete, false, 'the truncated body was terminated as if it were complete');
+  });
+
+  test('an upstream that dies inside a Content-Length body: the client connection is closed short', async () => {
+    const out = await rawExchange(main.port, 'GET /cl-truncate HTTP/1.1\r\nHost: reset.example.test\r\n\r\n', { timeoutMs: 5000 });
+    assert.ok(out.closed, 'the client connection stayed open after the upstream died mid-body');
+    const [res] = parseResponses(out.buffer);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['content-length'], '5000');
+    assert.equal(res.complete, false);
+    assert.ok(res.body.length <= 1000);
   });
 
   test('a slow upstream beyond the route timeout → 504 while other requests stay fast', async () => {
