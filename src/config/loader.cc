@@ -71,7 +71,10 @@ LoadResult load(const std::string& text, const std::string& source_path, EnvLook
 
   if (!options.insecure_server && !options.autocert && options.certificates.empty() &&
       !detail::has_certificate_keys(top)) {
-    sink.error("", 0, "no TLS certificate: set certificates/certificate_file or insecure_server");
+    // Pomerium serves a generated self-signed certificate in this case; so do we, with a warning.
+    sink.warning("", 0,
+                 "no TLS certificate configured: a self-signed certificate will be served (set "
+                 "certificates/certificate_file, or insecure_server behind a TLS terminator)");
   }
   return finish(sink, std::move(config));
 }
