@@ -156,9 +156,9 @@ void Server::start_side_listeners() {
   }
   if (!options.http_redirect_addr.empty()) {
     auto endpoint = must_parse("http_redirect_addr", options.http_redirect_addr);
-    auto main_port = must_parse("address", options.address).port();
     side_servers_.push_back(
-        std::make_unique<SimpleServer>(control_, endpoint, [main_port](const SimpleRequest& r) {
+        std::make_unique<SimpleServer>(control_, endpoint, [](const SimpleRequest& r) {
+          // As Envoy's https_redirect: same host and path on the default HTTPS port.
           SimpleResponse res;
           std::string host = host_without_port(r.host);
           if (host.empty() || host.find_first_of("/\\@ ") != std::string::npos) {
@@ -166,7 +166,6 @@ void Server::start_side_listeners() {
             res.body = "missing or invalid Host\n";
             return res;
           }
-          if (main_port != 443) host += ":" + std::to_string(main_port);
           std::string target = r.target.empty() || r.target.front() != '/' ? "/" : r.target;
           res.status = 301;
           res.content_type = "text/html; charset=utf-8";

@@ -48,6 +48,12 @@ awaitable<void> linger(Stream& stream) {
   }
 }
 
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 std::size_t count_fields(const bhttp::fields& fields) {
   std::size_t n = 0;
   for (auto it = fields.begin(); it != fields.end(); ++it) ++n;
@@ -78,6 +84,7 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, beast::flat_buffe
   const Snapshot& snap = *ex.snapshot;
   const auto& options = snap.options();
   ex.client_ip = peer_ip;
+  ex.peer_ip = peer_ip;
   ex.scheme = tls ? "https" : "http";
 
   RequestParser parser;
@@ -114,6 +121,7 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, beast::flat_buffe
       is_acceptable_request_id(client_id) ? std::string(client_id) : make_request_id(worker.rng());
   ex.client_ip = client_address(req, peer_ip, options.xff_num_trusted_hops);
   ex.path = std::string(req.target());
+  ex.authority = std::string(req[bhttp::field::host]);
 
   auto finish = [&](bool keep) {
     finish_exchange(ex);
@@ -130,7 +138,9 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, beast::flat_buffe
        req.find(bhttp::field::content_length) != req.end())) {
     co_return finish(co_await reject(ex, stream, nullptr, 400, "ambiguous request framing"));
   }
-  if (req.find(bhttp::field::transfer_encoding) != req.end() && !req.chunked()) {
+  // Only plain chunked framing is relayed: codings stacked on it are refused, not forwarded.
+  if (req.find(bhttp::field::transfer_encoding) != req.end() &&
+      !iequals(trim_ows(req[bhttp::field::transfer_encoding]), "chunked")) {
     co_return finish(co_await reject(ex, stream, nullptr, 501, "unsupported transfer encoding"));
   }
   for (auto it = req.begin(); it != req.end();) {

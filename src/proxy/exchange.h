@@ -22,7 +22,8 @@ struct Exchange {
   std::shared_ptr<const Snapshot> snapshot;  // kept for the whole exchange
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   std::string request_id;
-  std::string client_ip;
+  std::string client_ip;  // the client after trusted proxies (X-Forwarded-For)
+  std::string peer_ip;    // the address of the TCP peer
   std::string_view scheme;
   std::string method;
   std::string authority;

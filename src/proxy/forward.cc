@@ -116,15 +116,23 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
         auto [ec, n] = co_await bhttp::async_read_some(client, client_buffer, parser, kNoThrow);
         if (ec == bhttp::error::need_buffer) ec = {};
         if (ec) {
-          ex.status = ec == beast::error::timeout ? 408 : 499;
-          if (ec != beast::error::timeout) co_return Outcome::kClosed;
-          co_await send_local(ex, client,
-                              error_reply(408, "request body timed out", ex.request_id, ex.accept),
-                              false);
+          if (is_disconnect(ec) || ec == asio::error::operation_aborted) {
+            ex.status = 499;  // the client went away mid-body
+            co_return Outcome::kClosed;
+          }
+          bool timeout = ec == beast::error::timeout;
+          co_await send_local(
+              ex, client,
+              error_reply(timeout ? 408 : 400,
+                          timeout ? "request body timed out" : "malformed request body",
+                          ex.request_id, ex.accept),
+              false);
           co_return Outcome::kClosed;
         }
         req.body().size = buf->size() - req.body().size;
-        req.body().data = buf->data();
+        // An empty piece must not reach the serializer as data: in chunked framing it would be
+        // the last-chunk marker.
+        req.body().data = req.body().size > 0 ? buf->data() : nullptr;
         req.body().more = !parser.is_done();
         ex.bytes_received += req.body().size;
         if (req.body().size > 0) body_started = true;
@@ -251,7 +259,7 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
         co_return Outcome::kClosed;
       }
       res.body().size = buf->size() - res.body().size;
-      res.body().data = buf->data();
+      res.body().data = res.body().size > 0 ? buf->data() : nullptr;
       res.body().more = !rp->is_done();
     } else {
       res.body().data = nullptr;
@@ -290,8 +298,7 @@ awaitable<bool> forward_request(Exchange& ex, Client& client, beast::flat_buffer
   strip_identity_headers(req, options.cookie_name);
   for (const auto& name : route.remove_request_headers) req.erase(name);
   for (const auto& header : route.set_request_headers) req.set(header.name, header.value);
-  set_forwarded_headers(req,
-                        {ex.client_ip, ex.scheme, original_host, options.xff_num_trusted_hops});
+  set_forwarded_headers(req, {ex.peer_ip, ex.scheme, original_host, options.xff_num_trusted_hops});
   req.set("x-request-id", ex.request_id);
   req.target(target);
   req.version(11);

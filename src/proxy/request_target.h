@@ -7,8 +7,12 @@
 
 namespace portcullis::proxy {
 
-enum class EscapedSlashesAction { kRejectRequest, kKeepUnchanged, kUnescapeAndRedirect,
-                                  kUnescapeAndForward };
+enum class EscapedSlashesAction {
+  kRejectRequest,
+  kKeepUnchanged,
+  kUnescapeAndRedirect,
+  kUnescapeAndForward
+};
 
 struct PathOptions {
   bool normalize_path = true;  // RFC 3986 dot-segment removal, %-decoding of unreserved

@@ -234,11 +234,15 @@ const config::Route* RouteTable::match(std::string_view host, std::string_view p
   RequestHost request;
   if (!parse_host(host, buffer, request)) return nullptr;
   if (auto it = exact_by_host_.find(request.name); it != exact_by_host_.end()) {
+    // As Envoy's virtual hosts: a host named exactly by some route is served by those routes
+    // only; its unmatched paths do not fall through to wildcard hosts.
+    bool host_known = false;
     for (const config::Route* route : it->second) {
-      if (port_matches(*route, request.port, request.has_port) && path_matches(*route, path)) {
-        return route;
-      }
+      if (!port_matches(*route, request.port, request.has_port)) continue;
+      host_known = true;
+      if (path_matches(*route, path)) return route;
     }
+    if (host_known) return nullptr;
   }
   for (const config::Route* route : wildcard_) {
     if (host_matches(*route, request.name, request.port, request.has_port) &&

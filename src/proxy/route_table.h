@@ -1,7 +1,8 @@
 #pragma once
 // RouteTable: finds the route for a request, as Pomerium's generated Envoy virtual hosts do.
-// Routes whose `from` host is exact come first (in file order), then wildcard hosts (in file
-// order); within those, the first route whose path matcher accepts the path wins.
+// A host named exactly by some route is served by those routes only (in file order); other hosts
+// by the wildcard routes (in file order). The first route whose path matcher accepts the path
+// wins; none is a 404.
 
 #include <cstdint>
 #include <functional>

@@ -78,10 +78,10 @@ TEST(RouteTableTest, ExactHostsBeforeWildcardsThenFileOrder) {
                        {"app.example.com", "/api/v1", "app-api"},
                        {"app.example.com", "/", "app-root"},
                        {"app.example.com", "/admin", "app-root"},
-                       // An exact host whose routes do not match the path falls through to
-                       // the wildcard routes, in file order.
+                       // An exact host is served by its own routes only (Envoy virtual host
+                       // semantics): a path none of them matches is a 404, not a wildcard hit.
                        {"other.example.com", "/only", "other"},
-                       {"other.example.com", "/admin", "wild-all"},
+                       {"other.example.com", "/admin", "none"},
                        {"zzz.example.com", "/admin", "wild-all"},
                        {"example.com", "/", "none"},
                        {"example.org", "/", "none"},
