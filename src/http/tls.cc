@@ -216,6 +216,10 @@ std::shared_ptr<ssl::context> make_client_tls_context(const ClientTlsOptions& op
     if (ec) throw std::runtime_error("tls_client_cert: " + ec.message());
     context->use_private_key(asio::buffer(options.client_key_pem), ssl::context::pem, ec);
     if (ec) throw std::runtime_error("tls_client_key: " + ec.message());
+    if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
+      throw std::runtime_error("tls_client_key does not match tls_client_cert (" + openssl_error() +
+                               ")");
+    }
   }
   return context;
 }

@@ -134,8 +134,8 @@ std::string client_address(const Fields& fields, std::string_view peer,
     for_each_token(it->value(), [&](std::string_view token) { hops.push_back(token); });
   }
   // The peer is the last trusted hop; each trusted hop appended the address it saw.
-  if (hops.size() < trusted_hops)
-    return hops.empty() ? std::string(peer) : std::string(hops.front());
+  // Fewer entries than trusted hops: the chain cannot be trusted, use the peer (as Envoy).
+  if (hops.size() < trusted_hops) return std::string(peer);
   return std::string(hops[hops.size() - trusted_hops]);
 }
 

@@ -169,19 +169,34 @@ std::string redirect_location(const config::Route& route, const RequestUrl& url)
   if (r.https_redirect) scheme = "https";
   if (r.scheme_redirect) scheme = *r.scheme_redirect;
 
+  // Envoy semantics: a scheme change keeps an explicit port unless it is the new scheme's
+  // default; host_redirect replaces the whole authority; port_redirect sets the port.
   auto [host, port] = split_host_port(url.host);
-  std::string host_out(r.host_redirect ? std::string_view(*r.host_redirect) : host);
+  std::string host_out(host);
   std::string port_out(port);
+  if (r.host_redirect) {
+    auto [new_host, new_port] = split_host_port(*r.host_redirect);
+    host_out = std::string(new_host);
+    port_out = std::string(new_port);
+  }
   if (r.port_redirect) port_out = std::to_string(*r.port_redirect);
-  // A scheme change drops a port that was the old scheme's default or is now the new default.
-  if (!r.port_redirect && (r.https_redirect || r.scheme_redirect)) port_out.clear();
-  if ((scheme == "https" && port_out == "443") || (scheme == "http" && port_out == "80")) {
+  auto is_default_port = [](std::string_view s, std::string_view p) {
+    return (s == "https" && p == "443") || (s == "http" && p == "80");
+  };
+  if (is_default_port(scheme, port_out) ||
+      (scheme != url.scheme && !r.port_redirect && is_default_port(url.scheme, port_out))) {
     port_out.clear();
   }
 
   std::string path;
+  std::string query(url.query);
   if (r.path_redirect) {
     path = *r.path_redirect;
+    // A query in path_redirect replaces the request's.
+    if (auto q = path.find('?'); q != std::string::npos) {
+      query = path.substr(q);
+      path.resize(q);
+    }
   } else if (r.prefix_rewrite) {
     config::Route rewrite;
     rewrite.path_kind = route.path_kind;
@@ -191,11 +206,14 @@ std::string redirect_location(const config::Route& route, const RequestUrl& url)
   } else {
     path = std::string(url.path);
   }
+  if (r.strip_query && !(r.path_redirect && r.path_redirect->find('?') != std::string::npos)) {
+    query.clear();
+  }
 
   std::string location = scheme + "://" + host_out;
   if (!port_out.empty()) location += ":" + port_out;
   location += path;
-  if (!r.strip_query) location += url.query;
+  location += query;
   return location;
 }
 

@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
@@ -59,10 +61,47 @@ bool log_enabled(LogLevel level) {
   return static_cast<int>(level) >= min_level().load(std::memory_order_relaxed);
 }
 
+namespace {
+
+// Length of the well-formed UTF-8 sequence at the start of `s` (RFC 3629: no overlongs, no
+// surrogates, nothing above U+10FFFF), or 0 when it is not one.
+std::size_t utf8_sequence_length(std::string_view s) {
+  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  auto continuation = [&](std::size_t i) { return i < s.size() && (byte(i) & 0xC0) == 0x80; };
+  unsigned char c = byte(0);
+  if (c >= 0xC2 && c <= 0xDF) return continuation(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!continuation(1) || !continuation(2)) return 0;
+    if (c == 0xE0 && byte(1) < 0xA0) return 0;  // overlong
+    if (c == 0xED && byte(1) > 0x9F) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!continuation(1) || !continuation(2) || !continuation(3)) return 0;
+    if (c == 0xF0 && byte(1) < 0x90) return 0;  // overlong
+    if (c == 0xF4 && byte(1) > 0x8F) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  for (unsigned char c : text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      std::size_t n = utf8_sequence_length(text.substr(i));
+      if (n == 0) {
+        out.append("\\ufffd");  // not UTF-8: the replacement character keeps the line valid JSON
+      } else {
+        out.append(text.substr(i, n));
+        i += n - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"':
         out.append("\\\"");
@@ -112,9 +151,13 @@ void format_log_line(std::string& out, LogLevel level, std::string_view message,
           } else if constexpr (std::is_same_v<T, bool>) {
             out.append(v ? "true" : "false");
           } else if constexpr (std::is_same_v<T, double>) {
-            char buf[32];
-            int n = std::snprintf(buf, sizeof buf, "%.3f", v);
-            out.append(buf, static_cast<std::size_t>(n));
+            if (!std::isfinite(v)) {
+              out.append("null");  // JSON has no NaN or infinity
+            } else {
+              char buf[64];
+              int n = std::snprintf(buf, sizeof buf, std::fabs(v) < 1e15 ? "%.3f" : "%.17g", v);
+              out.append(buf, static_cast<std::size_t>(std::clamp(n, 0, int(sizeof buf) - 1)));
+            }
           } else {
             out.append(std::to_string(v));
           }
