@@ -270,7 +270,7 @@ void Server::drain() {
   drain_timer_.async_wait([this](const error_code& ec) {
     if (ec) return;
     telemetry::log_warn("drain timed out: closing remaining connections");
-    for (auto& worker : workers_) worker->stop();
+    for (auto& worker : workers_) worker->force_close();
   });
 }
 

@@ -29,7 +29,9 @@ using awaitable = boost::asio::awaitable<T>;
 // Completion token that reports errors as values: `auto [ec, n] = co_await op(..., kNoThrow);`.
 inline constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
-using TcpStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+// Data-plane streams are plain sockets: timeouts come from Deadline (http/deadline.h), not from
+// per-operation timers.
+using TcpStream = tcp::socket;
+using TlsStream = ssl::stream<tcp::socket>;
 
 }  // namespace portcullis::http

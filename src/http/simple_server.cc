@@ -31,7 +31,7 @@ awaitable<void> SimpleServer::accept_loop() {
 }
 
 awaitable<void> SimpleServer::serve(tcp::socket socket) {
-  TcpStream stream(std::move(socket));
+  beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;

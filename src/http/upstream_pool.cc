@@ -23,8 +23,8 @@ bool looks_alive(tcp::socket& socket) {
 }  // namespace
 
 tcp::socket& UpstreamConnection::socket() {
-  if (auto* tls = std::get_if<TlsStream>(&stream_)) return beast::get_lowest_layer(*tls).socket();
-  return std::get<TcpStream>(stream_).socket();
+  if (auto* tls = std::get_if<TlsStream>(&stream_)) return tls->next_layer();
+  return std::get<TcpStream>(stream_);
 }
 
 awaitable<AcquireResult> UpstreamPool::acquire(const UpstreamTarget& target,
@@ -68,39 +68,41 @@ awaitable<AcquireResult> UpstreamPool::acquire(const UpstreamTarget& target,
     }
   }
 
-  TcpStream tcp_stream(io_);
-  tcp_stream.expires_after(connect_timeout);
-  std::tie(ec, std::ignore) = co_await tcp_stream.async_connect(endpoints, kNoThrow);
+  auto connection = std::make_unique<UpstreamConnection>(io_, sweeper_, target.key);
+  auto& deadline = connection->deadline();
+  deadline.expires_after(connect_timeout);
+  auto& socket = std::get<TcpStream>(connection->stream());
+  std::tie(ec, std::ignore) = co_await asio::async_connect(socket, endpoints, kNoThrow);
   if (ec) {
-    result.error = ec == beast::error::timeout ? ConnectError::kTimeout : ConnectError::kConnect;
-    result.detail =
-        "connect " + target.host + ":" + std::to_string(target.port) + ": " + ec.message();
+    result.error = deadline.timed_out(ec) ? ConnectError::kTimeout : ConnectError::kConnect;
+    result.detail = "connect " + target.host + ":" + std::to_string(target.port) + ": " +
+                    (deadline.timed_out(ec) ? std::string("timed out") : ec.message());
     co_return result;
   }
-  tcp_stream.socket().set_option(tcp::no_delay(true));
+  socket.set_option(tcp::no_delay(true), ec);
 
-  if (!target.tls) {
-    tcp_stream.expires_never();
-    result.connection = std::make_unique<UpstreamConnection>(std::move(tcp_stream), target.key);
-    co_return result;
+  if (target.tls) {
+    // Move the socket out before the variant's TCP alternative is destroyed by emplace.
+    TcpStream plain(std::move(socket));
+    connection->stream().emplace<TlsStream>(std::move(plain), *target.tls);
+    auto& tls = std::get<TlsStream>(connection->stream());
+    deadline.rebind(tls.next_layer());
+    const std::string& name = target.server_name.empty() ? target.host : target.server_name;
+    boost::system::error_code ip_check;
+    asio::ip::make_address(name, ip_check);
+    if (ip_check) SSL_set_tlsext_host_name(tls.native_handle(), name.c_str());
+    if (SSL_get_verify_mode(tls.native_handle()) != SSL_VERIFY_NONE) {
+      tls.set_verify_callback(ssl::host_name_verification(name));
+    }
+    std::tie(ec) = co_await tls.async_handshake(ssl::stream_base::client, kNoThrow);
+    if (ec) {
+      result.error = deadline.timed_out(ec) ? ConnectError::kTimeout : ConnectError::kTls;
+      result.detail = "TLS handshake with " + name + ": " + ec.message();
+      co_return result;
+    }
   }
-
-  TlsStream tls_stream(std::move(tcp_stream), *target.tls);
-  const std::string& name = target.server_name.empty() ? target.host : target.server_name;
-  boost::system::error_code ip_check;
-  asio::ip::make_address(name, ip_check);
-  if (ip_check) SSL_set_tlsext_host_name(tls_stream.native_handle(), name.c_str());
-  if (SSL_get_verify_mode(tls_stream.native_handle()) != SSL_VERIFY_NONE) {
-    tls_stream.set_verify_callback(ssl::host_name_verification(name));
-  }
-  std::tie(ec) = co_await tls_stream.async_handshake(ssl::stream_base::client, kNoThrow);
-  if (ec) {
-    result.error = ec == beast::error::timeout ? ConnectError::kTimeout : ConnectError::kTls;
-    result.detail = "TLS handshake with " + name + ": " + ec.message();
-    co_return result;
-  }
-  beast::get_lowest_layer(tls_stream).expires_never();
-  result.connection = std::make_unique<UpstreamConnection>(std::move(tls_stream), target.key);
+  deadline.expires_never();
+  result.connection = std::move(connection);
   co_return result;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "http/asio.h"
+#include "http/deadline.h"
 
 namespace portcullis::http {
 
@@ -27,10 +28,13 @@ class UpstreamConnection {
  public:
   using Stream = std::variant<TcpStream, TlsStream>;
 
-  UpstreamConnection(Stream stream, std::string key)
-      : stream_(std::move(stream)), key_(std::move(key)) {}
+  UpstreamConnection(asio::io_context& io, DeadlineSweeper& sweeper, std::string key)
+      : stream_(std::in_place_type<TcpStream>, io),
+        deadline_(sweeper, socket()),
+        key_(std::move(key)) {}
 
   Stream& stream() { return stream_; }
+  Deadline& deadline() { return deadline_; }
   beast::flat_buffer& buffer() { return buffer_; }
   const std::string& key() const { return key_; }
   bool reused() const { return reused_; }
@@ -39,6 +43,7 @@ class UpstreamConnection {
  private:
   friend class UpstreamPool;
   Stream stream_;
+  Deadline deadline_;
   beast::flat_buffer buffer_;
   std::string key_;
   bool reused_ = false;
@@ -55,7 +60,8 @@ struct AcquireResult {
 
 class UpstreamPool {
  public:
-  explicit UpstreamPool(asio::io_context& io) : io_(io), resolver_(io) {}
+  UpstreamPool(asio::io_context& io, DeadlineSweeper& sweeper)
+      : io_(io), sweeper_(sweeper), resolver_(io) {}
 
   // An idle connection for `target` when one is alive, otherwise a new one.
   awaitable<AcquireResult> acquire(const UpstreamTarget& target,
@@ -72,6 +78,7 @@ class UpstreamPool {
 
  private:
   asio::io_context& io_;
+  DeadlineSweeper& sweeper_;
   tcp::resolver resolver_;
   std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
 };

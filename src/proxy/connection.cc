@@ -34,10 +34,10 @@ std::string peer_address(const tcp::socket& socket) {
 // After answering a request whose body we did not read, keep reading (and discarding) for a
 // moment so that closing does not reset the connection before the client has our answer.
 template <class Stream>
-awaitable<void> linger(Stream& stream) {
+awaitable<void> linger(Stream& stream, Deadline& deadline) {
   error_code ec;
-  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
-  beast::get_lowest_layer(stream).expires_after(kLingerTimeout);
+  beast::get_lowest_layer(stream).shutdown(tcp::socket::shutdown_send, ec);
+  deadline.expires_after(kLingerTimeout);
   std::array<char, 16384> sink;
   std::size_t total = 0;
   while (total < kLingerMaxBytes) {
@@ -73,13 +73,13 @@ awaitable<bool> reject(Exchange& ex, Stream& stream, RequestParser* parser, int 
   bool keep = ex.keep_alive && parser != nullptr && parser->is_done();
   bool kept =
       co_await send_local(ex, stream, error_reply(status, detail, ex.request_id, ex.accept), keep);
-  if (!keep) co_await linger(stream);
+  if (!keep) co_await linger(stream, *ex.client_deadline);
   co_return kept;
 }
 
 template <class Stream>
-awaitable<bool> handle_request(Worker& worker, Stream& stream, beast::flat_buffer& buffer,
-                               const std::string& peer_ip, bool tls) {
+awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadline,
+                               beast::flat_buffer& buffer, const std::string& peer_ip, bool tls) {
   Exchange ex(worker, worker.snapshot());
   const Snapshot& snap = *ex.snapshot;
   const auto& options = snap.options();
@@ -90,18 +90,20 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, beast::flat_buffe
   RequestParser parser;
   parser.header_limit(options.max_request_headers_kb * 1024);
   parser.body_limit(boost::none);
-  expire_after(stream, options.timeout_read);
+  ex.client_deadline = &deadline;
+  deadline.expires_after(options.timeout_read);
   auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
   if (ec) {
     if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
-        ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
+        (ec == asio::error::operation_aborted && !deadline.fired()) ||
+        ec == asio::error::connection_reset) {
       co_return false;
     }
     ex.request_id = make_request_id(worker.rng());
     ex.keep_alive = false;
     int status = 400;
     if (ec == bhttp::error::header_limit) status = 431;
-    if (ec == beast::error::timeout) status = 408;
+    if (deadline.timed_out(ec)) status = 408;
     ex.method = "-";
     co_await reject(ex, stream, nullptr, status, status == 400 ? "malformed request" : "");
     telemetry::log_debug("bad request", {{"error", ec.message()}, {"ip", peer_ip}});
@@ -175,7 +177,7 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, beast::flat_buffe
     ok.body = "OK";
     bool keep = ex.keep_alive && parser.is_done();
     bool kept = co_await send_local(ex, stream, ok, keep);
-    if (!keep) co_await linger(stream);
+    if (!keep) co_await linger(stream, *ex.client_deadline);
     co_return finish(kept);
   }
 
@@ -206,7 +208,7 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, beast::flat_buffe
     direct.body = route->response->body;
     bool keep = ex.keep_alive && parser.is_done();
     bool kept = co_await send_local(ex, stream, direct, keep);
-    if (!keep) co_await linger(stream);
+    if (!keep) co_await linger(stream, *ex.client_deadline);
     co_return finish(kept);
   }
   if (route->redirect) {
@@ -215,7 +217,7 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, beast::flat_buffe
     redirect.location = redirect_location(*route, {ex.scheme, host, target.path, target.query});
     bool keep = ex.keep_alive && parser.is_done();
     bool kept = co_await send_local(ex, stream, redirect, keep);
-    if (!keep) co_await linger(stream);
+    if (!keep) co_await linger(stream, *ex.client_deadline);
     co_return finish(kept);
   }
 
@@ -237,21 +239,22 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, beast::flat_buffe
 }
 
 template <class Stream>
-awaitable<void> serve_stream(Worker& worker, Stream& stream, const std::string& peer_ip, bool tls,
-                             Worker::ConnectionEntry& entry) {
+awaitable<void> serve_stream(Worker& worker, Stream& stream, Deadline& deadline,
+                             const std::string& peer_ip, bool tls, Worker::ConnectionEntry& entry) {
   beast::flat_buffer buffer;
   for (;;) {
     if (worker.draining() && buffer.size() == 0) break;
     if (buffer.size() == 0) {
       entry.idle = true;
-      expire_after(stream, worker.snapshot()->options().timeout_idle);
+      deadline.expires_after(worker.snapshot()->options().timeout_idle);
+      if (auto wait_ec = co_await wait_readable(stream)) co_return;  // closed, drained or idle
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(16384), kNoThrow);
       entry.idle = false;
       if (ec) co_return;
       buffer.commit(n);
     }
     entry.idle = false;
-    if (!co_await handle_request(worker, stream, buffer, peer_ip, tls)) break;
+    if (!co_await handle_request(worker, stream, deadline, buffer, peer_ip, tls)) break;
   }
 }
 
@@ -293,28 +296,29 @@ awaitable<void> serve_connection(Worker& worker, tcp::socket socket, bool tls) {
   socket.set_option(tcp::no_delay(true), ignored);
   std::string peer_ip = peer_address(socket);
   if (!tls) {
-    TcpStream stream(std::move(socket));
-    auto entry = worker.connection_opened(&stream.socket());
-    co_await serve_stream(worker, stream, peer_ip, false, *entry);
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Deadline deadline(worker.sweeper(), socket);
+    auto entry = worker.connection_opened(&socket);
+    co_await serve_stream(worker, socket, deadline, peer_ip, false, *entry);
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
     worker.connection_closed(entry);
     co_return;
   }
   // The context belongs to the snapshot: hold it for the connection's lifetime.
   auto snapshot = worker.snapshot();
   if (snapshot->tls() == nullptr) co_return;
-  TlsStream stream(TcpStream(std::move(socket)), snapshot->tls()->context());
-  auto entry = worker.connection_opened(&beast::get_lowest_layer(stream).socket());
-  beast::get_lowest_layer(stream).expires_after(kTlsHandshakeTimeout);
+  TlsStream stream(std::move(socket), snapshot->tls()->context());
+  Deadline deadline(worker.sweeper(), stream.next_layer());
+  auto entry = worker.connection_opened(&stream.next_layer());
+  deadline.expires_after(kTlsHandshakeTimeout);
   auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, kNoThrow);
   if (!ec) {
-    co_await serve_stream(worker, stream, peer_ip, true, *entry);
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(1));
+    co_await serve_stream(worker, stream, deadline, peer_ip, true, *entry);
+    deadline.expires_after(std::chrono::seconds(1));
     co_await stream.async_shutdown(kNoThrow);
   } else {
     telemetry::log_debug("TLS handshake failed", {{"error", ec.message()}, {"ip", peer_ip}});
   }
-  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
   worker.connection_closed(entry);
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "http/asio.h"
+#include "http/deadline.h"
 #include "proxy/local_reply.h"
 #include "proxy/snapshot.h"
 #include "proxy/worker.h"
@@ -19,7 +20,8 @@ struct Exchange {
   Exchange(Worker& w, std::shared_ptr<const Snapshot> s) : worker(w), snapshot(std::move(s)) {}
 
   Worker& worker;
-  std::shared_ptr<const Snapshot> snapshot;  // kept for the whole exchange
+  std::shared_ptr<const Snapshot> snapshot;   // kept for the whole exchange
+  http::Deadline* client_deadline = nullptr;  // the downstream connection's deadline
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   std::string request_id;
   std::string client_ip;  // the client after trusted proxies (X-Forwarded-For)
@@ -41,14 +43,17 @@ struct Exchange {
   bool keep_alive = true;
 };
 
-// Deadline helpers: 0 means no limit.
+// Waits until the socket is readable before a read that is expected to block (an upstream's
+// answer, a client's next request), so that the read itself never comes back empty: one syscall
+// instead of a failed speculative read plus the real one. TLS streams may hold decrypted bytes
+// the socket does not show, so they read directly.
 template <class Stream>
-void expire_after(Stream& stream, std::chrono::milliseconds timeout) {
-  auto& lowest = http::beast::get_lowest_layer(stream);
-  if (timeout.count() > 0) {
-    lowest.expires_after(timeout);
+http::awaitable<http::error_code> wait_readable(Stream& stream) {
+  if constexpr (std::is_same_v<Stream, http::TcpStream>) {
+    auto [ec] = co_await stream.async_wait(http::tcp::socket::wait_read, http::kNoThrow);
+    co_return ec;
   } else {
-    lowest.expires_never();
+    co_return http::error_code{};
   }
 }
 
@@ -75,7 +80,7 @@ http::awaitable<bool> send_local(Exchange& ex, Stream& stream, const LocalReply&
   res.keep_alive(keep_alive);
   res.prepare_payload();
   ex.status = reply.status;
-  expire_after(stream, write_timeout(ex.snapshot->options()));
+  ex.client_deadline->expires_after(write_timeout(ex.snapshot->options()));
   http::error_code ec;
   if (ex.head) {
     bhttp::response_serializer<bhttp::string_body> sr{res};

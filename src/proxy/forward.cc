@@ -6,6 +6,7 @@
 
 #include "proxy/exchange.h"
 #include "proxy/header_rules.h"
+#include "proxy/wire.h"
 #include "telemetry/log.h"
 
 namespace portcullis::proxy {
@@ -16,7 +17,6 @@ using boost::beast::iequals;
 namespace {
 
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
-constexpr std::size_t kChunk = 16 * 1024;
 constexpr std::uint32_t kMaxUpstreamHeaderBytes = 128 * 1024;
 
 enum class Outcome {
@@ -28,7 +28,7 @@ enum class Outcome {
 bool is_disconnect(const error_code& ec) {
   return ec == asio::error::eof || ec == bhttp::error::end_of_stream ||
          ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
-         ec == bhttp::error::partial_message;
+         ec == bhttp::error::partial_message || ec == ssl::error::stream_truncated;
 }
 
 double millis_since(std::chrono::steady_clock::time_point t) {
@@ -37,13 +37,14 @@ double millis_since(std::chrono::steady_clock::time_point t) {
 
 // Copies bytes between two streams until either side stops; used after a 101 response.
 template <class From, class To>
-awaitable<void> pump(From& from, To& to, std::chrono::milliseconds idle) {
-  std::vector<char> buf(kChunk);
+awaitable<void> pump(From& from, Deadline& from_deadline, To& to, Deadline& to_deadline,
+                     std::chrono::milliseconds idle, Worker& worker) {
+  Worker::BufferLease buf(worker);
   for (;;) {
-    expire_after(from, idle);
-    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), kNoThrow);
+    from_deadline.expires_after(idle);
+    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf.data(), buf.size()), kNoThrow);
     if (ec) break;
-    expire_after(to, idle);
+    to_deadline.expires_after(idle);
     auto [write_ec, written] =
         co_await asio::async_write(to, asio::buffer(buf.data(), n), kNoThrow);
     if (write_ec) break;
@@ -51,15 +52,21 @@ awaitable<void> pump(From& from, To& to, std::chrono::milliseconds idle) {
 }
 
 template <class Client, class Upstream>
-awaitable<void> tunnel(Client& client, beast::flat_buffer& client_buffer, Upstream& upstream,
-                       beast::flat_buffer& upstream_buffer, std::chrono::milliseconds idle) {
+awaitable<void> tunnel(Exchange& ex, Client& client, beast::flat_buffer& client_buffer,
+                       Upstream& upstream, UpstreamConnection& connection,
+                       std::chrono::milliseconds idle) {
+  auto& client_deadline = *ex.client_deadline;
+  auto& upstream_deadline = connection.deadline();
   // Bytes that arrived behind the heads belong to the tunnel.
   if (client_buffer.size() > 0) {
+    upstream_deadline.expires_after(idle);
     auto [ec, n] = co_await asio::async_write(upstream, client_buffer.data(), kNoThrow);
     if (ec) co_return;
     client_buffer.consume(n);
   }
+  auto& upstream_buffer = connection.buffer();
   if (upstream_buffer.size() > 0) {
+    client_deadline.expires_after(idle);
     auto [ec, n] = co_await asio::async_write(client, upstream_buffer.data(), kNoThrow);
     if (ec) co_return;
     upstream_buffer.consume(n);
@@ -69,15 +76,17 @@ awaitable<void> tunnel(Client& client, beast::flat_buffer& client_buffer, Upstre
   bool down_done = false;
   auto close_both = [&] {
     error_code ignored;
-    beast::get_lowest_layer(client).socket().shutdown(tcp::socket::shutdown_both, ignored);
-    beast::get_lowest_layer(upstream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(client).shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(upstream).shutdown(tcp::socket::shutdown_both, ignored);
   };
-  asio::co_spawn(executor, pump(upstream, client, idle), [&](std::exception_ptr) {
-    down_done = true;
-    close_both();
-    latch.cancel();
-  });
-  co_await pump(client, upstream, idle);
+  asio::co_spawn(executor,
+                 pump(upstream, upstream_deadline, client, client_deadline, idle, ex.worker),
+                 [&](std::exception_ptr) {
+                   down_done = true;
+                   close_both();
+                   latch.cancel();
+                 });
+  co_await pump(client, client_deadline, upstream, upstream_deadline, idle, ex.worker);
   close_both();
   if (!down_done) co_await latch.async_wait(kNoThrow);
 }
@@ -89,70 +98,73 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
   const auto& options = ex.snapshot->options();
   const config::Route& route = *ex.route->route;
   auto& req = parser.get();
+  auto& client_deadline = *ex.client_deadline;
+  auto& upstream_deadline = connection.deadline();
   reusable = false;
 
   auto upstream_start = std::chrono::steady_clock::now();
   if (expect_continue && !parser.is_done()) {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    expire_after(client, write_timeout(options));
+    client_deadline.expires_after(write_timeout(options));
     auto [ec, n] = co_await asio::async_write(client, asio::buffer(kContinue), kNoThrow);
     if (ec) co_return Outcome::kClosed;
   }
 
-  // Request: head plus body, streamed chunk by chunk.
+  // Request: head plus body, streamed piece by piece.
+  std::string scratch;
   bool body_started = false;
   {
+    std::string head;
+    head.reserve(1024);
+    append_request_head(head, req);
+    const bool chunked = req.chunked();
     std::optional<Worker::BufferLease> buf;
     if (!parser.is_done()) buf.emplace(ex.worker);
-    bhttp::request_serializer<bhttp::buffer_body> sr{req};
-    req.body().data = nullptr;
-    req.body().size = 0;
-    req.body().more = !parser.is_done();
-    do {
+    bool head_sent = false;
+    OutgoingPiece piece;
+    for (;;) {
+      std::string_view data;
       if (!parser.is_done()) {
         req.body().data = buf->data();
         req.body().size = buf->size();
-        expire_after(client, options.timeout_read);
+        client_deadline.expires_after(options.timeout_read);
         auto [ec, n] = co_await bhttp::async_read_some(client, client_buffer, parser, kNoThrow);
         if (ec == bhttp::error::need_buffer) ec = {};
         if (ec) {
-          if (is_disconnect(ec) || ec == asio::error::operation_aborted) {
+          if (client_deadline.timed_out(ec)) {
+            co_await send_local(
+                ex, client, error_reply(408, "request body timed out", ex.request_id, ex.accept),
+                false);
+          } else if (is_disconnect(ec) || ec == asio::error::operation_aborted) {
             ex.status = 499;  // the client went away mid-body
-            co_return Outcome::kClosed;
+          } else {
+            co_await send_local(
+                ex, client, error_reply(400, "malformed request body", ex.request_id, ex.accept),
+                false);
           }
-          bool timeout = ec == beast::error::timeout;
+          co_return Outcome::kClosed;
+        }
+        data = std::string_view(buf->data(), buf->size() - req.body().size);
+        ex.bytes_received += data.size();
+        if (!data.empty()) body_started = true;
+      }
+      bool last = parser.is_done();
+      piece.build(head_sent ? std::string_view() : std::string_view(head), data, chunked, last);
+      if (!piece.empty()) {
+        upstream_deadline.expires_after(route.timeout);
+        auto ec = co_await write_piece(upstream, piece, scratch);
+        if (ec) {
+          if (connection.reused() && !body_started) co_return Outcome::kRetryable;
+          record_upstream_error(*ex.route->metrics, telemetry::UpstreamError::kProtocol);
           co_await send_local(
-              ex, client,
-              error_reply(timeout ? 408 : 400,
-                          timeout ? "request body timed out" : "malformed request body",
-                          ex.request_id, ex.accept),
+              ex, client, error_reply(502, "upstream connection failed", ex.request_id, ex.accept),
               false);
           co_return Outcome::kClosed;
         }
-        req.body().size = buf->size() - req.body().size;
-        // An empty piece must not reach the serializer as data: in chunked framing it would be
-        // the last-chunk marker.
-        req.body().data = req.body().size > 0 ? buf->data() : nullptr;
-        req.body().more = !parser.is_done();
-        ex.bytes_received += req.body().size;
-        if (req.body().size > 0) body_started = true;
-      } else {
-        req.body().data = nullptr;
-        req.body().size = 0;
-        req.body().more = false;
+        head_sent = true;
       }
-      expire_after(upstream, route.timeout);
-      auto [ec, n] = co_await bhttp::async_write(upstream, sr, kNoThrow);
-      if (ec == bhttp::error::need_buffer) ec = {};
-      if (ec) {
-        if (connection.reused() && !body_started) co_return Outcome::kRetryable;
-        record_upstream_error(*ex.route->metrics, telemetry::UpstreamError::kProtocol);
-        co_await send_local(
-            ex, client, error_reply(502, "upstream connection failed", ex.request_id, ex.accept),
-            false);
-        co_return Outcome::kClosed;
-      }
-    } while (!sr.is_done());
+      if (last) break;
+    }
   }
 
   // Response head (skipping 1xx informational responses other than 101).
@@ -163,10 +175,11 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
     rp->header_limit(kMaxUpstreamHeaderBytes);
     rp->body_limit(boost::none);
     if (ex.head) rp->skip(true);
-    expire_after(upstream, route.timeout);
+    upstream_deadline.expires_after(route.timeout);
+    if (up_buffer.size() == 0) co_await wait_readable(upstream);
     auto [ec, n] = co_await bhttp::async_read_header(upstream, up_buffer, *rp, kNoThrow);
     if (ec) {
-      if (ec == beast::error::timeout) {
+      if (upstream_deadline.fired()) {
         record_upstream_error(*ex.route->metrics, telemetry::UpstreamError::kTimeout);
         co_await send_local(ex, client,
                             error_reply(504, "upstream request timeout", ex.request_id, ex.accept),
@@ -197,11 +210,12 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
     strip_hop_by_hop(res, true);
     res.set(bhttp::field::connection, "upgrade");
     set_response_headers(res, route.set_response_headers);
-    bhttp::response_serializer<bhttp::buffer_body> sr{res};
-    expire_after(client, write_timeout(options));
-    auto [ec, n] = co_await bhttp::async_write_header(client, sr, kNoThrow);
+    std::string head;
+    append_response_head(head, res);
+    client_deadline.expires_after(write_timeout(options));
+    auto [ec, n] = co_await asio::async_write(client, asio::buffer(head), kNoThrow);
     if (ec) co_return Outcome::kClosed;
-    co_await tunnel(client, client_buffer, upstream, up_buffer, route.idle_timeout);
+    co_await tunnel(ex, client, client_buffer, upstream, connection, route.idle_timeout);
     co_return Outcome::kClosed;
   }
 
@@ -227,54 +241,61 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
   res.keep_alive(client_keep);
   ex.keep_alive = client_keep;
 
-  // Response body, streamed.
+  // Response body, streamed; the head goes out with the first body bytes.
+  std::string head;
+  head.reserve(1024);
+  append_response_head(head, res);
+  const bool chunked = body_expected && res.chunked();
   std::optional<Worker::BufferLease> buf;
   if (!rp->is_done()) buf.emplace(ex.worker);
-  bhttp::response_serializer<bhttp::buffer_body> sr{res};
   auto deadline = route.timeout.count() > 0 ? std::chrono::steady_clock::now() + route.timeout
                                             : std::chrono::steady_clock::time_point::max();
-  do {
+  bool head_sent = false;
+  OutgoingPiece piece;
+  for (;;) {
+    std::string_view data;
     if (!rp->is_done()) {
       res.body().data = buf->data();
       res.body().size = buf->size();
-      auto& lowest = beast::get_lowest_layer(upstream);
       auto next = deadline;
       if (route.idle_timeout.count() > 0) {
         next = std::min(next, std::chrono::steady_clock::now() + route.idle_timeout);
       }
-      if (next == std::chrono::steady_clock::time_point::max()) {
-        lowest.expires_never();
-      } else {
-        lowest.expires_at(next);
-      }
+      upstream_deadline.expires_at(next);
+      if (up_buffer.size() == 0 && head_sent) co_await wait_readable(upstream);
       auto [ec, n] = co_await bhttp::async_read_some(upstream, up_buffer, *rp, kNoThrow);
       if (ec == bhttp::error::need_buffer) ec = {};
       if (ec) {
-        // Headers may already be out: all we can do is cut the client connection.
-        record_upstream_error(*ex.route->metrics, ec == beast::error::timeout
+        // The head may already be out: all we can do is cut the client connection.
+        record_upstream_error(*ex.route->metrics, upstream_deadline.fired()
                                                       ? telemetry::UpstreamError::kTimeout
                                                       : telemetry::UpstreamError::kProtocol);
         telemetry::log_warn("upstream response aborted",
                             {{"request_id", ex.request_id}, {"error", ec.message()}});
+        if (!head_sent) {
+          co_await send_local(ex, client,
+                              error_reply(upstream_deadline.fired() ? 504 : 502,
+                                          "upstream response aborted", ex.request_id, ex.accept),
+                              false);
+        }
         co_return Outcome::kClosed;
       }
-      res.body().size = buf->size() - res.body().size;
-      res.body().data = res.body().size > 0 ? buf->data() : nullptr;
-      res.body().more = !rp->is_done();
-    } else {
-      res.body().data = nullptr;
-      res.body().size = 0;
-      res.body().more = false;
+      data = std::string_view(buf->data(), buf->size() - res.body().size);
     }
-    ex.bytes_sent += res.body().size;
-    expire_after(client, write_timeout(options));
-    auto [ec, n] = co_await bhttp::async_write(client, sr, kNoThrow);
-    if (ec == bhttp::error::need_buffer) ec = {};
-    if (ec) {
-      ex.status = 499;  // the client went away
-      co_return Outcome::kClosed;
+    bool last = rp->is_done();
+    piece.build(head_sent ? std::string_view() : std::string_view(head), data, chunked, last);
+    if (!piece.empty()) {
+      ex.bytes_sent += data.size();
+      client_deadline.expires_after(write_timeout(options));
+      auto ec = co_await write_piece(client, piece, scratch);
+      if (ec) {
+        ex.status = 499;  // the client went away
+        co_return Outcome::kClosed;
+      }
+      head_sent = true;
     }
-  } while (!sr.is_done());
+    if (last) break;
+  }
 
   reusable = upstream_keep && rp->is_done() && !websocket;
   co_return client_keep ? Outcome::kDone : Outcome::kClosed;

@@ -29,6 +29,7 @@ void Worker::listen(const tcp::endpoint& endpoint, bool tls) {
 
 void Worker::run() {
   asio::co_spawn(io_, flush_loop(), asio::detached);
+  asio::co_spawn(io_, sweeper_.run(), asio::detached);
   io_.run();
   flush_access_log();
 }
@@ -73,6 +74,8 @@ void Worker::begin_drain() {
     }
     flush_timer_.cancel();
     pool_.clear();
+    // The sweeper keeps the loop alive; it stops once the last connection has closed.
+    if (connections_.empty()) sweeper_.stop();
     for (auto& entry : connections_) {
       if (entry.idle) {
         error_code ignored;
@@ -83,8 +86,15 @@ void Worker::begin_drain() {
   });
 }
 
-void Worker::stop() {
-  io_.stop();
+void Worker::force_close() {
+  asio::post(io_, [this] {
+    for (auto& entry : connections_) {
+      error_code ignored;
+      entry.socket->shutdown(tcp::socket::shutdown_both, ignored);
+    }
+    sweeper_.expire_all();
+    if (connections_.empty()) sweeper_.stop();
+  });
 }
 
 void Worker::access_log(std::string_view line) {
@@ -106,6 +116,7 @@ std::list<Worker::ConnectionEntry>::iterator Worker::connection_opened(tcp::sock
 void Worker::connection_closed(std::list<ConnectionEntry>::iterator entry) {
   metrics_.connection_closed();
   connections_.erase(entry);
+  if (draining_ && connections_.empty()) sweeper_.stop();
 }
 
 Worker::BufferLease::BufferLease(Worker& worker) : worker_(worker) {

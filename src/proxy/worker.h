@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "http/asio.h"
+#include "http/deadline.h"
 #include "http/upstream_pool.h"
 #include "proxy/snapshot.h"
 #include "telemetry/metrics.h"
@@ -25,6 +26,7 @@ class Worker {
   std::size_t id() const { return id_; }
   http::asio::io_context& io() { return io_; }
   http::UpstreamPool& pool() { return pool_; }
+  http::DeadlineSweeper& sweeper() { return sweeper_; }
   telemetry::MetricsRegistry& metrics() { return metrics_; }
   std::mt19937_64& rng() { return rng_; }
   const std::shared_ptr<const Snapshot>& snapshot() const { return snapshot_; }
@@ -40,7 +42,9 @@ class Worker {
   // Thread-safe: posted onto the loop.
   void update_snapshot(std::shared_ptr<const Snapshot> snapshot);
   void begin_drain();
-  void stop();
+  // The end of a drain that ran out of time: cancels every socket's operations (downstream and
+  // upstream) so that each exchange ends and the loop returns.
+  void force_close();
 
   // Body relay buffers: reused per worker so that the request path neither allocates nor zeroes
   // them. A lease returns its buffer to the worker when it goes out of scope.
@@ -77,8 +81,11 @@ class Worker {
 
   std::size_t id_;
   telemetry::MetricsRegistry& metrics_;
-  http::asio::io_context io_{1};
-  http::UpstreamPool pool_{io_};
+  // Sockets are only ever touched from this thread (other threads post()), so the reactor's
+  // per-descriptor locking is switched off.
+  http::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  http::DeadlineSweeper sweeper_{io_};
+  http::UpstreamPool pool_{io_, sweeper_};
   std::shared_ptr<const Snapshot> snapshot_;
   std::mt19937_64 rng_;
   std::vector<std::unique_ptr<http::tcp::acceptor>> acceptors_;

@@ -1,0 +1,56 @@
+#pragma once
+// HTTP/1.1 message heads and body framing written by hand into contiguous buffers: one
+// gather-write per piece of a relayed message, with the head and the first body bytes together.
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "http/asio.h"
+
+namespace portcullis::proxy {
+
+// "METHOD target HTTP/1.1\r\n" + fields + "\r\n".
+void append_request_head(std::string& out, const http::bhttp::request_header<>& head);
+// "HTTP/1.x status reason\r\n" + fields + "\r\n"; an empty reason gets the standard one.
+void append_response_head(std::string& out, const http::bhttp::response_header<>& head);
+
+// Up to five buffers: [head] [chunk size line] [data] [chunk CRLF] [last chunk].
+class OutgoingPiece {
+ public:
+  // `head` may be empty; `data` may be empty; `last` ends a chunked body.
+  void build(std::string_view head, std::string_view data, bool chunked, bool last);
+  bool empty() const { return count_ == 0; }
+  std::size_t count() const { return count_; }
+  const std::array<http::asio::const_buffer, 5>& buffers() const { return buffers_; }
+  std::size_t size() const;
+
+ private:
+  std::array<http::asio::const_buffer, 5> buffers_{};
+  std::size_t count_ = 0;
+  char size_line_[24];
+};
+
+// Writes a piece in one go. Over TLS the buffers are first joined so that they become one record.
+template <class Stream>
+http::awaitable<http::error_code> write_piece(Stream& stream, const OutgoingPiece& piece,
+                                              std::string& scratch) {
+  const auto& b = piece.buffers();
+  std::size_t n = piece.count();
+  if constexpr (std::is_same_v<Stream, http::TlsStream>) {
+    if (n > 1) {
+      scratch.clear();
+      for (std::size_t i = 0; i < n; ++i) {
+        scratch.append(static_cast<const char*>(b[i].data()), b[i].size());
+      }
+      auto [ec, written] =
+          co_await http::asio::async_write(stream, http::asio::buffer(scratch), http::kNoThrow);
+      co_return ec;
+    }
+  }
+  // Unused slots are empty buffers, which the gather-write skips.
+  auto [ec, written] = co_await http::asio::async_write(stream, b, http::kNoThrow);
+  co_return ec;
+}
+
+}  // namespace portcullis::proxy
