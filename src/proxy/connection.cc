@@ -247,7 +247,6 @@ awaitable<void> serve_stream(Worker& worker, Stream& stream, Deadline& deadline,
     if (buffer.size() == 0) {
       entry.idle = true;
       deadline.expires_after(worker.snapshot()->options().timeout_idle);
-      if (auto wait_ec = co_await wait_readable(stream)) co_return;  // closed, drained or idle
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(16384), kNoThrow);
       entry.idle = false;
       if (ec) co_return;

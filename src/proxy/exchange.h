@@ -43,20 +43,6 @@ struct Exchange {
   bool keep_alive = true;
 };
 
-// Waits until the socket is readable before a read that is expected to block (an upstream's
-// answer, a client's next request), so that the read itself never comes back empty: one syscall
-// instead of a failed speculative read plus the real one. TLS streams may hold decrypted bytes
-// the socket does not show, so they read directly.
-template <class Stream>
-http::awaitable<http::error_code> wait_readable(Stream& stream) {
-  if constexpr (std::is_same_v<Stream, http::TcpStream>) {
-    auto [ec] = co_await stream.async_wait(http::tcp::socket::wait_read, http::kNoThrow);
-    co_return ec;
-  } else {
-    co_return http::error_code{};
-  }
-}
-
 // The stall bound for writing to the client.
 inline std::chrono::milliseconds write_timeout(const config::Options& options) {
   return options.timeout_write.count() > 0 ? options.timeout_write : options.timeout_idle;

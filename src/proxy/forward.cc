@@ -176,7 +176,6 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
     rp->body_limit(boost::none);
     if (ex.head) rp->skip(true);
     upstream_deadline.expires_after(route.timeout);
-    if (up_buffer.size() == 0) co_await wait_readable(upstream);
     auto [ec, n] = co_await bhttp::async_read_header(upstream, up_buffer, *rp, kNoThrow);
     if (ec) {
       if (upstream_deadline.fired()) {
@@ -262,7 +261,6 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
         next = std::min(next, std::chrono::steady_clock::now() + route.idle_timeout);
       }
       upstream_deadline.expires_at(next);
-      if (up_buffer.size() == 0 && head_sent) co_await wait_readable(upstream);
       auto [ec, n] = co_await bhttp::async_read_some(upstream, up_buffer, *rp, kNoThrow);
       if (ec == bhttp::error::need_buffer) ec = {};
       if (ec) {
