@@ -79,7 +79,8 @@ awaitable<bool> reject(Exchange& ex, Stream& stream, RequestParser* parser, int 
 
 template <class Stream>
 awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadline,
-                               beast::flat_buffer& buffer, const std::string& peer_ip, bool tls) {
+                               ConnectionBuffers& buffers, beast::flat_buffer& buffer,
+                               const std::string& peer_ip, bool tls) {
   Exchange ex(worker, worker.snapshot());
   const Snapshot& snap = *ex.snapshot;
   const auto& options = snap.options();
@@ -91,6 +92,7 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadlin
   parser.header_limit(options.max_request_headers_kb * 1024);
   parser.body_limit(boost::none);
   ex.client_deadline = &deadline;
+  ex.buffers = &buffers;
   deadline.expires_after(options.timeout_read);
   auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
   if (ec) {
@@ -112,18 +114,22 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadlin
   }
 
   auto& req = parser.get();
-  ex.method = std::string(req.method_string());
+  const bool logging = telemetry::log_enabled(telemetry::LogLevel::kInfo);
+  if (logging) ex.method = std::string(req.method_string());
   ex.version = req.version();
   ex.head = req.method() == bhttp::verb::head;
   ex.keep_alive = req.keep_alive() && !worker.draining();
-  ex.user_agent = std::string(req[bhttp::field::user_agent]);
-  ex.accept = std::string(req[bhttp::field::accept]);
+  if (logging) ex.user_agent = std::string(req[bhttp::field::user_agent]);
+  // Only the choice between JSON and HTML error bodies is kept, not the header itself.
+  ex.accept = prefers_json(req[bhttp::field::accept]) ? "application/json" : "";
   auto client_id = req["x-request-id"];
   ex.request_id =
       is_acceptable_request_id(client_id) ? std::string(client_id) : make_request_id(worker.rng());
   ex.client_ip = client_address(req, peer_ip, options.xff_num_trusted_hops);
-  ex.path = std::string(req.target());
-  ex.authority = std::string(req[bhttp::field::host]);
+  if (logging) {
+    ex.path = std::string(req.target());
+    ex.authority = std::string(req[bhttp::field::host]);
+  }
 
   auto finish = [&](bool keep) {
     finish_exchange(ex);
@@ -165,8 +171,10 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadlin
   }
   std::string host =
       !target.authority.empty() ? target.authority : std::string(req[bhttp::field::host]);
-  ex.authority = host;
-  ex.path = target.path;
+  if (logging) {
+    ex.authority = host;
+    ex.path = target.path;
+  }
   if (host.empty() && req.version() >= 11) {
     co_return finish(co_await reject(ex, stream, &parser, 400, "missing Host header"));
   }
@@ -242,6 +250,7 @@ template <class Stream>
 awaitable<void> serve_stream(Worker& worker, Stream& stream, Deadline& deadline,
                              const std::string& peer_ip, bool tls, Worker::ConnectionEntry& entry) {
   beast::flat_buffer buffer;
+  ConnectionBuffers buffers;
   for (;;) {
     if (worker.draining() && buffer.size() == 0) break;
     if (buffer.size() == 0) {
@@ -253,7 +262,7 @@ awaitable<void> serve_stream(Worker& worker, Stream& stream, Deadline& deadline,
       buffer.commit(n);
     }
     entry.idle = false;
-    if (!co_await handle_request(worker, stream, deadline, buffer, peer_ip, tls)) break;
+    if (!co_await handle_request(worker, stream, deadline, buffers, buffer, peer_ip, tls)) break;
   }
 }
 

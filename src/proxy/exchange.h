@@ -16,12 +16,21 @@ namespace portcullis::proxy {
 
 using RequestParser = http::bhttp::request_parser<http::bhttp::buffer_body>;
 
+// Strings reused by every exchange on one connection, so that writing heads allocates only on
+// the connection's first request.
+struct ConnectionBuffers {
+  std::string request_head;
+  std::string response_head;
+  std::string joined;  // a piece's buffers joined for one TLS record
+};
+
 struct Exchange {
   Exchange(Worker& w, std::shared_ptr<const Snapshot> s) : worker(w), snapshot(std::move(s)) {}
 
   Worker& worker;
   std::shared_ptr<const Snapshot> snapshot;   // kept for the whole exchange
   http::Deadline* client_deadline = nullptr;  // the downstream connection's deadline
+  ConnectionBuffers* buffers = nullptr;       // the downstream connection's scratch strings
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   std::string request_id;
   std::string client_ip;  // the client after trusted proxies (X-Forwarded-For)
@@ -31,7 +40,7 @@ struct Exchange {
   std::string authority;
   std::string path;
   std::string user_agent;
-  std::string accept;
+  std::string_view accept;  // "application/json" when the client prefers JSON errors, else ""
   const RouteRuntime* route = nullptr;
   int status = 0;
   std::uint64_t bytes_received = 0;

@@ -111,11 +111,11 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
   }
 
   // Request: head plus body, streamed piece by piece.
-  std::string scratch;
+  std::string& scratch = ex.buffers->joined;
   bool body_started = false;
   {
-    std::string head;
-    head.reserve(1024);
+    std::string& head = ex.buffers->request_head;
+    head.clear();
     append_request_head(head, req);
     const bool chunked = req.chunked();
     std::optional<Worker::BufferLease> buf;
@@ -209,7 +209,8 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
     strip_hop_by_hop(res, true);
     res.set(bhttp::field::connection, "upgrade");
     set_response_headers(res, route.set_response_headers);
-    std::string head;
+    std::string& head = ex.buffers->response_head;
+    head.clear();
     append_response_head(head, res);
     client_deadline.expires_after(write_timeout(options));
     auto [ec, n] = co_await asio::async_write(client, asio::buffer(head), kNoThrow);
@@ -241,8 +242,8 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
   ex.keep_alive = client_keep;
 
   // Response body, streamed; the head goes out with the first body bytes.
-  std::string head;
-  head.reserve(1024);
+  std::string& head = ex.buffers->response_head;
+  head.clear();
   append_response_head(head, res);
   const bool chunked = body_expected && res.chunked();
   std::optional<Worker::BufferLease> buf;

@@ -31,13 +31,6 @@ void append_html_escaped(std::string& out, std::string_view text) {
   }
 }
 
-bool prefers_json(std::string_view accept) {
-  auto json = accept.find("application/json");
-  if (json == std::string_view::npos) return false;
-  auto html = accept.find("text/html");
-  return html == std::string_view::npos || json < html;
-}
-
 // Splits "host:port" / "[v6]:port" into host and port text.
 std::pair<std::string_view, std::string_view> split_host_port(std::string_view authority) {
   if (!authority.empty() && authority.front() == '[') {
@@ -55,6 +48,13 @@ std::pair<std::string_view, std::string_view> split_host_port(std::string_view a
 }
 
 }  // namespace
+
+bool prefers_json(std::string_view accept) {
+  auto json = accept.find("application/json");
+  if (json == std::string_view::npos) return false;
+  auto html = accept.find("text/html");
+  return html == std::string_view::npos || json < html;
+}
 
 std::string_view reason_phrase(int status) {
   switch (status) {

@@ -22,6 +22,9 @@ LocalReply error_reply(int status, std::string_view detail, std::string_view req
 
 std::string_view reason_phrase(int status);
 
+// True when an Accept header ranks application/json before text/html.
+bool prefers_json(std::string_view accept);
+
 struct RequestUrl {
   std::string_view scheme;  // of the listener
   std::string_view host;    // Host header, may carry a port
