@@ -79,16 +79,16 @@ awaitable<bool> reject(Exchange& ex, Stream& stream, RequestParser* parser, int 
 
 template <class Stream>
 awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadline,
-                               ConnectionBuffers& buffers, beast::flat_buffer& buffer,
+                               ConnectionState& buffers, beast::flat_buffer& buffer,
                                const std::string& peer_ip, bool tls) {
-  Exchange ex(worker, worker.snapshot());
+  Exchange& ex = buffers.exchange.emplace(worker, worker.snapshot());
   const Snapshot& snap = *ex.snapshot;
   const auto& options = snap.options();
   ex.client_ip = peer_ip;
   ex.peer_ip = peer_ip;
   ex.scheme = tls ? "https" : "http";
 
-  RequestParser parser;
+  RequestParser& parser = buffers.request_parser.emplace();
   parser.header_limit(options.max_request_headers_kb * 1024);
   parser.body_limit(boost::none);
   ex.client_deadline = &deadline;
@@ -250,7 +250,7 @@ template <class Stream>
 awaitable<void> serve_stream(Worker& worker, Stream& stream, Deadline& deadline,
                              const std::string& peer_ip, bool tls, Worker::ConnectionEntry& entry) {
   beast::flat_buffer buffer;
-  ConnectionBuffers buffers;
+  ConnectionState buffers;
   for (;;) {
     if (worker.draining() && buffer.size() == 0) break;
     if (buffer.size() == 0) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "http/asio.h"
@@ -16,21 +17,13 @@ namespace portcullis::proxy {
 
 using RequestParser = http::bhttp::request_parser<http::bhttp::buffer_body>;
 
-// Strings reused by every exchange on one connection, so that writing heads allocates only on
-// the connection's first request.
-struct ConnectionBuffers {
-  std::string request_head;
-  std::string response_head;
-  std::string joined;  // a piece's buffers joined for one TLS record
-};
-
 struct Exchange {
   Exchange(Worker& w, std::shared_ptr<const Snapshot> s) : worker(w), snapshot(std::move(s)) {}
 
   Worker& worker;
   std::shared_ptr<const Snapshot> snapshot;   // kept for the whole exchange
   http::Deadline* client_deadline = nullptr;  // the downstream connection's deadline
-  ConnectionBuffers* buffers = nullptr;       // the downstream connection's scratch strings
+  struct ConnectionState* buffers = nullptr;  // the downstream connection's reusable storage
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   std::string request_id;
   std::string client_ip;  // the client after trusted proxies (X-Forwarded-For)
@@ -50,6 +43,20 @@ struct Exchange {
   unsigned version = 11;
   bool head = false;
   bool keep_alive = true;
+};
+
+using ResponseParser = http::bhttp::response_parser<http::bhttp::buffer_body>;
+
+// Per-connection storage reused by every exchange on the connection: heads, parsers and the
+// exchange itself live here rather than in coroutine frames, so that the frames stay small enough
+// for Asio's frame recycling and a request allocates almost nothing.
+struct ConnectionState {
+  std::string request_head;
+  std::string response_head;
+  std::string joined;  // a piece's buffers joined for one TLS record
+  std::optional<RequestParser> request_parser;
+  std::optional<ResponseParser> response_parser;
+  std::optional<Exchange> exchange;
 };
 
 // The stall bound for writing to the client.

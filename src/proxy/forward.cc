@@ -169,7 +169,7 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
 
   // Response head (skipping 1xx informational responses other than 101).
   auto& up_buffer = connection.buffer();
-  std::optional<bhttp::response_parser<bhttp::buffer_body>> rp;
+  auto& rp = ex.buffers->response_parser;
   for (;;) {
     rp.emplace();
     rp->header_limit(kMaxUpstreamHeaderBytes);
