@@ -46,8 +46,8 @@ class Server {
   std::vector<std::unique_ptr<http::SimpleServer>> side_servers_;
   http::SimpleServer* health_ = nullptr;  // stays open while draining
   std::unique_ptr<http::asio::signal_set> signals_;
-  http::asio::steady_timer watch_timer_{control_};
-  http::asio::steady_timer drain_timer_{control_};
+  http::SteadyTimer watch_timer_{control_.get_executor()};
+  http::SteadyTimer drain_timer_{control_.get_executor()};
   struct FileStamp {
     ::dev_t dev = 0;
     ::ino_t ino = 0;

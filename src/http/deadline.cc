@@ -2,7 +2,7 @@
 
 namespace portcullis::http {
 
-Deadline::Deadline(DeadlineSweeper& sweeper, tcp::socket& socket)
+Deadline::Deadline(DeadlineSweeper& sweeper, TcpSocket& socket)
     : sweeper_(sweeper), socket_(&socket) {
   sweeper_.add(this);
 }

@@ -4,6 +4,8 @@
 // store, not a timer operation, so the request path pays no timer-queue or timerfd cost; the price
 // is a granularity of one sweep interval (100 ms).
 
+#include <time.h>
+
 #include <chrono>
 #include <vector>
 
@@ -18,14 +20,23 @@ class Deadline {
   using Clock = std::chrono::steady_clock;
 
   // Registers with `sweeper` for the lifetime of this object; `socket` must outlive it.
-  Deadline(DeadlineSweeper& sweeper, tcp::socket& socket);
+  Deadline(DeadlineSweeper& sweeper, TcpSocket& socket);
   ~Deadline();
   Deadline(const Deadline&) = delete;
   Deadline& operator=(const Deadline&) = delete;
 
+  // The monotonic clock at a few milliseconds' resolution: deadlines are set several times per
+  // request and swept every 100 ms, so the cheap coarse clock is precise enough.
+  static Clock::time_point coarse_now() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return Clock::time_point(std::chrono::seconds(ts.tv_sec) +
+                             std::chrono::nanoseconds(ts.tv_nsec));
+  }
+
   // 0 means no deadline.
   void expires_after(std::chrono::milliseconds timeout) {
-    at_ = timeout.count() > 0 ? Clock::now() + timeout : Clock::time_point::max();
+    at_ = timeout.count() > 0 ? coarse_now() + timeout : Clock::time_point::max();
     fired_ = false;
   }
   void expires_at(Clock::time_point at) {
@@ -42,12 +53,12 @@ class Deadline {
   }
 
   // Moves the registration to another socket (a connection whose stream object changes).
-  void rebind(tcp::socket& socket) { socket_ = &socket; }
+  void rebind(TcpSocket& socket) { socket_ = &socket; }
 
  private:
   friend class DeadlineSweeper;
   DeadlineSweeper& sweeper_;
-  tcp::socket* socket_;
+  TcpSocket* socket_;
   Clock::time_point at_ = Clock::time_point::max();
   bool fired_ = false;
   std::size_t slot_ = 0;  // position in the sweeper's list
@@ -77,7 +88,7 @@ class DeadlineSweeper {
   void add(Deadline* deadline);
   void remove(Deadline* deadline);
 
-  asio::steady_timer timer_;
+  SteadyTimer timer_;
   bool stopped_ = false;
   bool expire_all_ = false;
   std::vector<Deadline*> deadlines_;

@@ -36,8 +36,8 @@ std::optional<tcp::endpoint> parse_listen_address(std::string_view address, std:
   return tcp::endpoint(ip, static_cast<unsigned short>(port));
 }
 
-tcp::acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& endpoint, bool reuse_port) {
-  tcp::acceptor acceptor(io);
+Acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& endpoint, bool reuse_port) {
+  Acceptor acceptor(io);
   acceptor.open(endpoint.protocol());
   acceptor.set_option(asio::socket_base::reuse_address(true));
   if (endpoint.address().is_v6()) {

@@ -15,6 +15,6 @@ namespace portcullis::http {
 std::optional<tcp::endpoint> parse_listen_address(std::string_view address, std::string* error);
 
 // Opens, binds and listens. Throws boost::system::system_error naming the address on failure.
-tcp::acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& endpoint, bool reuse_port);
+Acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& endpoint, bool reuse_port);
 
 }  // namespace portcullis::http

@@ -30,8 +30,8 @@ awaitable<void> SimpleServer::accept_loop() {
   }
 }
 
-awaitable<void> SimpleServer::serve(tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
+awaitable<void> SimpleServer::serve(TcpSocket socket) {
+  beast::basic_stream<tcp, Executor> stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;

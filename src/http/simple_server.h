@@ -35,10 +35,10 @@ class SimpleServer {
 
  private:
   awaitable<void> accept_loop();
-  awaitable<void> serve(tcp::socket socket);
+  awaitable<void> serve(TcpSocket socket);
 
   asio::io_context& io_;
-  tcp::acceptor acceptor_;
+  Acceptor acceptor_;
   SimpleHandler handler_;
 };
 

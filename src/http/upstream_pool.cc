@@ -12,7 +12,7 @@ constexpr auto kCheckAfterIdle = std::chrono::milliseconds(500);
 
 // An idle keep-alive connection is usable only if the peer has neither closed it nor sent
 // anything unsolicited.
-bool looks_alive(tcp::socket& socket) {
+bool looks_alive(TcpSocket& socket) {
   char byte;
   ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n == 0) return false;  // closed by the peer
@@ -22,7 +22,7 @@ bool looks_alive(tcp::socket& socket) {
 
 }  // namespace
 
-tcp::socket& UpstreamConnection::socket() {
+TcpSocket& UpstreamConnection::socket() {
   if (auto* tls = std::get_if<TlsStream>(&stream_)) return tls->next_layer();
   return std::get<TcpStream>(stream_);
 }
@@ -52,12 +52,12 @@ awaitable<AcquireResult> UpstreamPool::acquire(const UpstreamTarget& target,
 
   AcquireResult result;
   error_code ec;
-  tcp::resolver::results_type endpoints;
+  Resolver::results_type endpoints;
   boost::system::error_code parse_error;
   auto literal = asio::ip::make_address(target.host, parse_error);
   if (!parse_error) {
-    endpoints = tcp::resolver::results_type::create(tcp::endpoint(literal, target.port),
-                                                    target.host, std::to_string(target.port));
+    endpoints = Resolver::results_type::create(tcp::endpoint(literal, target.port), target.host,
+                                               std::to_string(target.port));
   } else {
     std::tie(ec, endpoints) =
         co_await resolver_.async_resolve(target.host, std::to_string(target.port), kNoThrow);

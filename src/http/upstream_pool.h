@@ -38,7 +38,7 @@ class UpstreamConnection {
   beast::flat_buffer& buffer() { return buffer_; }
   const std::string& key() const { return key_; }
   bool reused() const { return reused_; }
-  tcp::socket& socket();
+  TcpSocket& socket();
 
  private:
   friend class UpstreamPool;
@@ -79,7 +79,7 @@ class UpstreamPool {
  private:
   asio::io_context& io_;
   DeadlineSweeper& sweeper_;
-  tcp::resolver resolver_;
+  Resolver resolver_;
   std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
 };
 

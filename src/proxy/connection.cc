@@ -20,7 +20,7 @@ constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 constexpr std::size_t kLingerMaxBytes = 1 << 20;
 
-std::string peer_address(const tcp::socket& socket) {
+std::string peer_address(const TcpSocket& socket) {
   error_code ec;
   auto endpoint = socket.remote_endpoint(ec);
   if (ec) return "unknown";
@@ -299,7 +299,7 @@ void finish_exchange(Exchange& ex) {
   ex.worker.access_log(line);
 }
 
-awaitable<void> serve_connection(Worker& worker, tcp::socket socket, bool tls) {
+awaitable<void> serve_connection(Worker& worker, TcpSocket socket, bool tls) {
   error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   std::string peer_ip = peer_address(socket);

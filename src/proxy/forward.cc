@@ -72,7 +72,7 @@ awaitable<void> tunnel(Exchange& ex, Client& client, beast::flat_buffer& client_
     upstream_buffer.consume(n);
   }
   auto executor = co_await asio::this_coro::executor;
-  asio::steady_timer latch(executor, asio::steady_timer::time_point::max());
+  SteadyTimer latch(executor, SteadyTimer::time_point::max());
   bool down_done = false;
   auto close_both = [&] {
     error_code ignored;

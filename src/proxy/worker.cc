@@ -23,7 +23,7 @@ Worker::~Worker() {
 }
 
 void Worker::listen(const tcp::endpoint& endpoint, bool tls) {
-  acceptors_.push_back(std::make_unique<tcp::acceptor>(open_acceptor(io_, endpoint, true)));
+  acceptors_.push_back(std::make_unique<Acceptor>(open_acceptor(io_, endpoint, true)));
   asio::co_spawn(io_, accept_loop(*acceptors_.back(), tls), asio::detached);
 }
 
@@ -34,14 +34,14 @@ void Worker::run() {
   flush_access_log();
 }
 
-awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, bool tls) {
+awaitable<void> Worker::accept_loop(Acceptor& acceptor, bool tls) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       // Out of descriptors or a connection reset before accept: keep serving.
       telemetry::log_warn("accept failed", {{"error", ec.message()}});
-      asio::steady_timer pause(io_, std::chrono::milliseconds(50));
+      SteadyTimer pause(io_, std::chrono::milliseconds(50));
       co_await pause.async_wait(kNoThrow);
       continue;
     }
@@ -108,7 +108,7 @@ void Worker::flush_access_log() {
   access_log_.clear();
 }
 
-std::list<Worker::ConnectionEntry>::iterator Worker::connection_opened(tcp::socket* socket) {
+std::list<Worker::ConnectionEntry>::iterator Worker::connection_opened(TcpSocket* socket) {
   metrics_.connection_opened();
   return connections_.insert(connections_.end(), ConnectionEntry{socket, true});
 }

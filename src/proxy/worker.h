@@ -68,14 +68,14 @@ class Worker {
 
   // Connection bookkeeping for drain (only from the worker's thread).
   struct ConnectionEntry {
-    http::tcp::socket* socket = nullptr;
+    http::TcpSocket* socket = nullptr;
     bool idle = true;
   };
-  std::list<ConnectionEntry>::iterator connection_opened(http::tcp::socket* socket);
+  std::list<ConnectionEntry>::iterator connection_opened(http::TcpSocket* socket);
   void connection_closed(std::list<ConnectionEntry>::iterator entry);
 
  private:
-  http::awaitable<void> accept_loop(http::tcp::acceptor& acceptor, bool tls);
+  http::awaitable<void> accept_loop(http::Acceptor& acceptor, bool tls);
   http::awaitable<void> flush_loop();
   void flush_access_log();
 
@@ -88,15 +88,15 @@ class Worker {
   http::UpstreamPool pool_{io_, sweeper_};
   std::shared_ptr<const Snapshot> snapshot_;
   std::mt19937_64 rng_;
-  std::vector<std::unique_ptr<http::tcp::acceptor>> acceptors_;
+  std::vector<std::unique_ptr<http::Acceptor>> acceptors_;
   std::list<ConnectionEntry> connections_;
   std::vector<std::unique_ptr<char[]>> free_buffers_;
   std::string access_log_;
-  http::asio::steady_timer flush_timer_{io_};
+  http::SteadyTimer flush_timer_{io_};
   bool draining_ = false;
 };
 
 // Serves one accepted downstream connection until it closes (defined in connection.cc).
-http::awaitable<void> serve_connection(Worker& worker, http::tcp::socket socket, bool tls);
+http::awaitable<void> serve_connection(Worker& worker, http::TcpSocket socket, bool tls);
 
 }  // namespace portcullis::proxy
