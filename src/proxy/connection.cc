@@ -6,6 +6,7 @@
 
 #include "proxy/exchange.h"
 #include "proxy/header_rules.h"
+#include "proxy/read_message.h"
 #include "proxy/request_target.h"
 #include "telemetry/log.h"
 
@@ -94,7 +95,7 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadlin
   ex.client_deadline = &deadline;
   ex.buffers = &buffers;
   deadline.expires_after(options.timeout_read);
-  auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
+  auto ec = co_await read_head(stream, buffer, parser);
   if (ec) {
     if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
         (ec == asio::error::operation_aborted && !deadline.fired()) ||

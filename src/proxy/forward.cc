@@ -6,6 +6,7 @@
 
 #include "proxy/exchange.h"
 #include "proxy/header_rules.h"
+#include "proxy/read_message.h"
 #include "proxy/wire.h"
 #include "telemetry/log.h"
 
@@ -128,8 +129,7 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
         req.body().data = buf->data();
         req.body().size = buf->size();
         client_deadline.expires_after(options.timeout_read);
-        auto [ec, n] = co_await bhttp::async_read_some(client, client_buffer, parser, kNoThrow);
-        if (ec == bhttp::error::need_buffer) ec = {};
+        auto ec = co_await read_body_some(client, client_buffer, parser);
         if (ec) {
           if (client_deadline.timed_out(ec)) {
             co_await send_local(
@@ -176,7 +176,7 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
     rp->body_limit(boost::none);
     if (ex.head) rp->skip(true);
     upstream_deadline.expires_after(route.timeout);
-    auto [ec, n] = co_await bhttp::async_read_header(upstream, up_buffer, *rp, kNoThrow);
+    auto ec = co_await read_head(upstream, up_buffer, *rp);
     if (ec) {
       if (upstream_deadline.fired()) {
         record_upstream_error(*ex.route->metrics, telemetry::UpstreamError::kTimeout);
@@ -262,8 +262,7 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
         next = std::min(next, std::chrono::steady_clock::now() + route.idle_timeout);
       }
       upstream_deadline.expires_at(next);
-      auto [ec, n] = co_await bhttp::async_read_some(upstream, up_buffer, *rp, kNoThrow);
-      if (ec == bhttp::error::need_buffer) ec = {};
+      auto ec = co_await read_body_some(upstream, up_buffer, *rp);
       if (ec) {
         // The head may already be out: all we can do is cut the client connection.
         record_upstream_error(*ex.route->metrics, upstream_deadline.fired()
