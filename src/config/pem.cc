@@ -9,26 +9,15 @@
 #include <memory>
 
 #include "config/text.h"
+#include "crypto/openssl_ptr.h"
 
 namespace portcullis::config::detail {
 namespace {
 
-struct BioFree {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-struct X509Free {
-  void operator()(X509* cert) const { X509_free(cert); }
-};
-struct KeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct CrlFree {
-  void operator()(X509_CRL* crl) const { X509_CRL_free(crl); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using KeyPtr = std::unique_ptr<EVP_PKEY, KeyFree>;
-using CrlPtr = std::unique_ptr<X509_CRL, CrlFree>;
+using crypto::BioPtr;
+using crypto::CrlPtr;
+using crypto::KeyPtr;
+using crypto::X509Ptr;
 
 // Never prompt for a passphrase: encrypted keys are refused.
 int no_passphrase(char*, int, int, void*) {

@@ -1,5 +1,7 @@
 #include "http/tls.h"
 
+#include "crypto/openssl_ptr.h"
+
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -19,23 +21,18 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct NamesFree {
-  void operator()(GENERAL_NAMES* n) const { GENERAL_NAMES_free(n); }
-};
+using crypto::BioPtr;
+using crypto::GeneralNamesPtr;
+using crypto::KeyPtr;
+using crypto::X509Ptr;
 
 std::vector<std::string> certificate_names(const std::string& cert_pem) {
-  std::unique_ptr<BIO, BioFree> bio(
+  BioPtr bio(
       BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())));
-  std::unique_ptr<X509, X509Free> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   if (!cert) throw std::runtime_error("certificate is not a PEM X.509 certificate");
   std::vector<std::string> names;
-  std::unique_ptr<GENERAL_NAMES, NamesFree> sans(static_cast<GENERAL_NAMES*>(
+  GeneralNamesPtr sans(static_cast<GENERAL_NAMES*>(
       X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr)));
   if (sans) {
     for (int i = 0; i < sk_GENERAL_NAME_num(sans.get()); ++i) {
@@ -66,9 +63,6 @@ std::string openssl_error() {
   return buf;
 }
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
 
 std::string bio_to_string(BIO* bio) {
   char* data = nullptr;
@@ -79,9 +73,9 @@ std::string bio_to_string(BIO* bio) {
 }  // namespace
 
 CertificatePem generate_self_signed_certificate(const std::string& common_name) {
-  std::unique_ptr<EVP_PKEY, PkeyFree> key(EVP_EC_gen("P-256"));
+  KeyPtr key(EVP_EC_gen("P-256"));
   if (!key) throw std::runtime_error("self-signed certificate: " + openssl_error());
-  std::unique_ptr<X509, X509Free> cert(X509_new());
+  X509Ptr cert(X509_new());
   X509_set_version(cert.get(), 2);
   unsigned char serial[16];
   RAND_bytes(serial, sizeof serial);
@@ -109,8 +103,8 @@ CertificatePem generate_self_signed_certificate(const std::string& common_name) 
   if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) {
     throw std::runtime_error("self-signed certificate: " + openssl_error());
   }
-  std::unique_ptr<BIO, BioFree> cert_bio(BIO_new(BIO_s_mem()));
-  std::unique_ptr<BIO, BioFree> key_bio(BIO_new(BIO_s_mem()));
+  BioPtr cert_bio(BIO_new(BIO_s_mem()));
+  BioPtr key_bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509(cert_bio.get(), cert.get());
   PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
   return CertificatePem{bio_to_string(cert_bio.get()), bio_to_string(key_bio.get())};
