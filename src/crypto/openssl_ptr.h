@@ -15,7 +15,9 @@ struct OpenSslDeleter {
   void operator()(T* p) const { Free(p); }
 };
 
-inline void free_bio(BIO* bio) { BIO_free(bio); }
+inline void free_bio(BIO* bio) {
+  BIO_free(bio);
+}
 
 using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<BIO, free_bio>>;
 using X509Ptr = std::unique_ptr<X509, OpenSslDeleter<X509, X509_free>>;

@@ -1,7 +1,5 @@
 #include "http/tls.h"
 
-#include "crypto/openssl_ptr.h"
-
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -10,6 +8,8 @@
 
 #include <algorithm>
 #include <stdexcept>
+
+#include "crypto/openssl_ptr.h"
 
 namespace portcullis::http {
 namespace {
@@ -27,8 +27,7 @@ using crypto::KeyPtr;
 using crypto::X509Ptr;
 
 std::vector<std::string> certificate_names(const std::string& cert_pem) {
-  BioPtr bio(
-      BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())));
+  BioPtr bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())));
   X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   if (!cert) throw std::runtime_error("certificate is not a PEM X.509 certificate");
   std::vector<std::string> names;
@@ -62,7 +61,6 @@ std::string openssl_error() {
   ERR_clear_error();
   return buf;
 }
-
 
 std::string bio_to_string(BIO* bio) {
   char* data = nullptr;
