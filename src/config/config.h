@@ -191,9 +191,9 @@ struct Options {
                                                                     // UNESCAPE_AND_FORWARD
   std::string headers_with_underscores_action = "REJECT_REQUEST";   // ALLOW, DROP_HEADER
 
-  // Limits on requests (Envoy's max_request_headers_kb=128 / max_headers_count=1000 style).
-  std::uint32_t max_request_headers_kb = 64;
-  std::uint32_t max_headers_count = 100;
+  // Limits on request heads; the defaults are the ones Pomerium gives Envoy.
+  std::uint32_t max_request_headers_kb = 128;
+  std::uint32_t max_headers_count = 1000;
 
   std::string metrics_address;
   std::string metrics_basic_auth;  // base64 of "user:password" as written (checked by the loader)

@@ -55,8 +55,8 @@ TEST(ConfigDefaults, MatchPomerium) {
   EXPECT_EQ(o.metrics_address, "");
   EXPECT_EQ(o.log_level, "info");
   EXPECT_EQ(o.programmatic_redirect_domain_whitelist, std::vector<std::string>{"localhost"});
-  EXPECT_EQ(o.max_request_headers_kb, 64u);
-  EXPECT_EQ(o.max_headers_count, 100u);
+  EXPECT_EQ(o.max_request_headers_kb, 128u);
+  EXPECT_EQ(o.max_headers_count, 1000u);
   EXPECT_EQ(o.num_workers, 0u);
   EXPECT_EQ(o.shutdown_timeout, seconds(30));
   EXPECT_TRUE(o.certificates.empty());
