@@ -114,6 +114,9 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadlin
     co_return false;
   }
 
+  if (options.timeout_write.count() > 0) {
+    ex.stream_deadline = Deadline::coarse_now() + options.timeout_write;
+  }
   auto& req = parser.get();
   const bool logging = telemetry::log_enabled(telemetry::LogLevel::kInfo);
   if (logging) ex.method = std::string(req.method_string());

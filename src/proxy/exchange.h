@@ -2,6 +2,7 @@
 // Exchange: the state of one request/response on a downstream connection, and the helpers the
 // pipeline uses to answer locally. Templates over the downstream stream type (plain TCP or TLS).
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -23,6 +24,8 @@ struct Exchange {
   Worker& worker;
   std::shared_ptr<const Snapshot> snapshot;   // kept for the whole exchange
   http::Deadline* client_deadline = nullptr;  // the downstream connection's deadline
+  // timeout_write bounds the whole exchange (Envoy's max_stream_duration); max() when unset.
+  http::Deadline::Clock::time_point stream_deadline = http::Deadline::Clock::time_point::max();
   struct ConnectionState* buffers = nullptr;  // the downstream connection's reusable storage
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   std::string request_id;
@@ -61,7 +64,14 @@ struct ConnectionState {
 
 // The stall bound for writing to the client.
 inline std::chrono::milliseconds write_timeout(const config::Options& options) {
-  return options.timeout_write.count() > 0 ? options.timeout_write : options.timeout_idle;
+  return options.timeout_idle;
+}
+
+// Arms `deadline` for `timeout` from now (0: none), never past the exchange's bound.
+inline void arm(const Exchange& ex, http::Deadline& deadline, std::chrono::milliseconds timeout) {
+  auto at = timeout.count() > 0 ? http::Deadline::coarse_now() + timeout
+                                : http::Deadline::Clock::time_point::max();
+  deadline.expires_at(std::min(at, ex.stream_deadline));
 }
 
 void set_response_headers(http::bhttp::fields& fields, const std::vector<config::Header>& headers);
@@ -82,7 +92,7 @@ http::awaitable<bool> send_local(Exchange& ex, Stream& stream, const LocalReply&
   res.keep_alive(keep_alive);
   res.prepare_payload();
   ex.status = reply.status;
-  ex.client_deadline->expires_after(write_timeout(ex.snapshot->options()));
+  arm(ex, *ex.client_deadline, write_timeout(ex.snapshot->options()));
   http::error_code ec;
   if (ex.head) {
     bhttp::response_serializer<bhttp::string_body> sr{res};

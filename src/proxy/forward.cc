@@ -106,7 +106,7 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
   auto upstream_start = std::chrono::steady_clock::now();
   if (expect_continue && !parser.is_done()) {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    client_deadline.expires_after(write_timeout(options));
+    arm(ex, client_deadline, write_timeout(options));
     auto [ec, n] = co_await asio::async_write(client, asio::buffer(kContinue), kNoThrow);
     if (ec) co_return Outcome::kClosed;
   }
@@ -128,7 +128,7 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
       if (!parser.is_done()) {
         req.body().data = buf->data();
         req.body().size = buf->size();
-        client_deadline.expires_after(options.timeout_read);
+        arm(ex, client_deadline, options.timeout_read);
         auto ec = co_await read_body_some(client, client_buffer, parser);
         if (ec) {
           if (client_deadline.timed_out(ec)) {
@@ -151,7 +151,7 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
       bool last = parser.is_done();
       piece.build(head_sent ? std::string_view() : std::string_view(head), data, chunked, last);
       if (!piece.empty()) {
-        upstream_deadline.expires_after(route.timeout);
+        arm(ex, upstream_deadline, route.timeout);
         auto ec = co_await write_piece(upstream, piece, scratch);
         if (ec) {
           if (connection.reused() && !body_started) co_return Outcome::kRetryable;
@@ -175,7 +175,7 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
     rp->header_limit(kMaxUpstreamHeaderBytes);
     rp->body_limit(boost::none);
     if (ex.head) rp->skip(true);
-    upstream_deadline.expires_after(route.timeout);
+    arm(ex, upstream_deadline, route.timeout);
     auto ec = co_await read_head(upstream, up_buffer, *rp);
     if (ec) {
       if (upstream_deadline.fired()) {
@@ -212,7 +212,7 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
     std::string& head = ex.buffers->response_head;
     head.clear();
     append_response_head(head, res);
-    client_deadline.expires_after(write_timeout(options));
+    arm(ex, client_deadline, write_timeout(options));
     auto [ec, n] = co_await asio::async_write(client, asio::buffer(head), kNoThrow);
     if (ec) co_return Outcome::kClosed;
     co_await tunnel(ex, client, client_buffer, upstream, connection, route.idle_timeout);
@@ -261,7 +261,7 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
       if (route.idle_timeout.count() > 0) {
         next = std::min(next, std::chrono::steady_clock::now() + route.idle_timeout);
       }
-      upstream_deadline.expires_at(next);
+      upstream_deadline.expires_at(std::min(next, ex.stream_deadline));
       auto ec = co_await read_body_some(upstream, up_buffer, *rp);
       if (ec) {
         // The head may already be out: all we can do is cut the client connection.
@@ -284,7 +284,7 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
     piece.build(head_sent ? std::string_view() : std::string_view(head), data, chunked, last);
     if (!piece.empty()) {
       ex.bytes_sent += data.size();
-      client_deadline.expires_after(write_timeout(options));
+      arm(ex, client_deadline, write_timeout(options));
       auto ec = co_await write_piece(client, piece, scratch);
       if (ec) {
         ex.status = 499;  // the client went away

@@ -204,4 +204,52 @@ describe('timeouts and errors', () => {
     const res = await get(read, 'fast.example.test', '/slow-answer', { headers: { 'x-test-delay-ms': '2000' } });
     assert.equal(res.status, 200);
   });
+
+  test('timeout_write bounds the whole exchange: a response still streaming after it is cut', async () => {
+    const trickler = await startUpstream({
+      name: 'trickler',
+      handler(_ctx, req, res) {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        if (req.url === '/fast') {
+          res.end('fast\n');
+          return;
+        }
+        let n = 0;
+        const timer = setInterval(() => {
+          if (n++ >= 20 || res.destroyed) {
+            clearInterval(timer);
+            if (!res.destroyed) res.end('done\n');
+            return;
+          }
+          res.write(`piece ${n}\n`);
+        }, 200);
+        res.on('close', () => clearInterval(timer));
+      },
+    });
+    const pc = await startPortcullis({
+      config: await baseConfig({
+        timeout_write: '1s',
+        routes: [publicRoute('trickle.example.test', trickler.url, { timeout: '30s' })],
+      }),
+    });
+    try {
+      const started = Date.now();
+      const out = await rawExchange(pc.port, 'GET /stream HTTP/1.1\r\nHost: trickle.example.test\r\n\r\n', {
+        timeoutMs: 8000,
+      });
+      const elapsed = Date.now() - started;
+      assert.ok(out.closed, 'connection still open although timeout_write passed');
+      assert.ok(elapsed < 3000, `cut after ${elapsed} ms; timeout_write is 1s and the upstream needs 4 s`);
+      const [res] = parseResponses(out.buffer);
+      assert.ok(res, 'no response head');
+      assert.equal(res.status, 200);
+      assert.equal(res.complete, false, 'the response was completed although it needed 4 s');
+      // A quick exchange on the same settings is unaffected.
+      const ok = await get(pc, 'trickle.example.test', '/fast');
+      assert.equal(ok.status, 200);
+    } finally {
+      await pc.stop();
+      await trickler.close();
+    }
+  });
 });
