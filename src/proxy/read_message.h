@@ -43,7 +43,13 @@ http::awaitable<http::error_code> read_body_some(Stream& stream, http::beast::fl
   auto& body = parser.get().body();
   const std::size_t space = body.size;
   for (;;) {
-    if (buffer.size() > 0) {
+    // Beast 1.81 asserts (in builds with assertions) when its chunk-header parser is handed "0\r\n"
+    // and one more byte. A chunked body that is not complete still has five bytes ("0\r\n\r\n")
+    // to come, so a short buffer that starts like a last chunk can wait for more without stalling.
+    const auto* first = static_cast<const char*>(buffer.data().data());
+    const std::size_t enough =
+        parser.chunked() && buffer.size() > 0 && buffer.size() < 5 && first[0] == '0' ? 5 : 1;
+    if (buffer.size() >= enough) {
       http::error_code ec;
       std::size_t used = parser.put(buffer.data(), ec);
       buffer.consume(used);
