@@ -158,6 +158,13 @@ void load_downstream_mtls(const Mapping& top, LoadContext& ctx, DownstreamMtls& 
     }
   }
   assign(map, "max_verify_depth", ctx, mtls.max_verify_depth);
+  if (!mtls.ca_pem.empty()) {
+    // Said loudly: a deployment that relies on client certificates must know they are not
+    // checked yet (protected routes stay closed regardless; public routes stay public).
+    value->warning(ctx.sink,
+                   "downstream_mtls is not enforced yet: client certificates are neither "
+                   "requested nor verified");
+  }
 }
 
 }  // namespace

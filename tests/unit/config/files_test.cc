@@ -211,8 +211,12 @@ TEST_F(ConfigFilesTest, DownstreamMtlsCaFile) {
   EXPECT_EQ(result.config->options.downstream_mtls.ca_pem, read_testdata("ca.pem"));
   EXPECT_EQ(result.config->options.downstream_mtls.enforcement, "policy_with_default_deny");
   EXPECT_EQ(result.config->options.downstream_mtls.max_verify_depth, 2u);
-  ASSERT_EQ(result.diagnostics.size(), 1u);
-  EXPECT_EQ(result.diagnostics[0].message, "match_subject_alt_names is not supported yet");
+  ASSERT_EQ(result.diagnostics.size(), 2u) << describe(result);
+  // In line order: the warning on the downstream_mtls key itself comes first.
+  EXPECT_EQ(result.diagnostics[0].key, "downstream_mtls");
+  EXPECT_EQ(result.diagnostics[0].severity, Diagnostic::Severity::kWarning);
+  EXPECT_NE(result.diagnostics[0].message.find("not enforced yet"), std::string::npos);
+  EXPECT_EQ(result.diagnostics[1].message, "match_subject_alt_names is not supported yet");
 
   auto bad = load("insecure_server: true\ndownstream_mtls:\n  ca: bm90IGEgY2VydA==\n");
   EXPECT_FALSE(bad.ok());
