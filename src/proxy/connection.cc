@@ -62,8 +62,8 @@ std::size_t count_fields(const bhttp::fields& fields) {
 }
 
 std::size_t count_field(const bhttp::fields& fields, bhttp::field name) {
-  return static_cast<std::size_t>(
-      std::distance(fields.equal_range(name).first, fields.equal_range(name).second));
+  auto [first, last] = fields.equal_range(name);
+  return static_cast<std::size_t>(std::distance(first, last));
 }
 
 // Answers an error and decides whether the connection survives: it does only when the request
