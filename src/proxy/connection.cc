@@ -49,12 +49,6 @@ awaitable<void> linger(Stream& stream, Deadline& deadline) {
   }
 }
 
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 std::size_t count_fields(const bhttp::fields& fields) {
   std::size_t n = 0;
   for (auto it = fields.begin(); it != fields.end(); ++it) ++n;

@@ -9,12 +9,6 @@ using boost::beast::iequals;
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
@@ -24,7 +18,7 @@ template <class F>
 void for_each_token(std::string_view list, F&& f) {
   while (!list.empty()) {
     auto comma = list.find(',');
-    auto token = trim(list.substr(0, comma));
+    auto token = trim_ows(list.substr(0, comma));
     if (!token.empty()) f(token);
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
@@ -32,6 +26,12 @@ void for_each_token(std::string_view list, F&& f) {
 }
 
 }  // namespace
+
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
 
 void strip_identity_headers(Fields& fields, std::string_view cookie_name) {
   // Cookie headers: rebuild without the session cookie.
@@ -43,9 +43,9 @@ void strip_identity_headers(Fields& fields, std::string_view cookie_name) {
     std::string kept;
     while (!value.empty()) {
       auto semi = value.find(';');
-      auto pair = trim(value.substr(0, semi));
+      auto pair = trim_ows(value.substr(0, semi));
       auto eq = pair.find('=');
-      auto name = trim(pair.substr(0, eq));
+      auto name = trim_ows(pair.substr(0, eq));
       if (!pair.empty()) {
         if (name == cookie_name) {
           touched = true;
@@ -70,7 +70,7 @@ void strip_identity_headers(Fields& fields, std::string_view cookie_name) {
     std::string_view name = it->name_string();
     bool drop = istarts_with(name, "x-pomerium-");
     if (!drop && it->name() == bhttp::field::authorization) {
-      auto value = trim(it->value());
+      auto value = trim_ows(it->value());
       drop = istarts_with(value, "pomerium ") || istarts_with(value, "bearer pomerium-");
     }
     it = drop ? fields.erase(it) : std::next(it);
@@ -118,7 +118,7 @@ void set_forwarded_headers(Fields& fields, const ForwardedInfo& info) {
   std::string xff;
   for (auto [it, end] = fields.equal_range("x-forwarded-for"); it != end; ++it) {
     if (!xff.empty()) xff.append(", ");
-    xff.append(trim(it->value()));
+    xff.append(trim_ows(it->value()));
   }
   if (!xff.empty()) xff.append(", ");
   xff.append(info.client_ip);

@@ -43,6 +43,9 @@ std::string client_address(const Fields& fields, std::string_view peer, std::uin
 bool is_acceptable_request_id(std::string_view id);
 std::string make_request_id(std::mt19937_64& rng);
 
+// A field value without the optional whitespace (spaces, tabs) around it.
+std::string_view trim_ows(std::string_view s);
+
 // True when the Upgrade header asks for a websocket.
 bool is_websocket_upgrade(const Fields& fields);
 
