@@ -18,6 +18,12 @@
 
 namespace portcullis::databroker {
 
+// The protocol's messages are the record model.
+using ::databroker::Options;
+using ::databroker::QueryRequest;
+using ::databroker::QueryResponse;
+using ::databroker::Record;
+
 struct ServerInfo {
   uint64_t server_version = 0;
   // The oldest change still in the change log (0 when nothing was ever trimmed).
