@@ -90,6 +90,15 @@ class RecordStore {
   // Deletes everything and starts a new server version.
   virtual Result<ServerInfo> clear() = 0;
 
+  // Removes what has outlived its time as of `now`: changes older than the change log retention
+  // (advancing earliest_record_version) and records of a type with a ttl that were not modified
+  // within it. The server calls it periodically (Pomerium cleans every minute); a backend may also
+  // do it on its own. The default does nothing.
+  virtual Status trim(std::chrono::system_clock::time_point now) {
+    static_cast<void>(now);
+    return {};
+  }
+
   // Wakes every waiter and refuses further calls with UNAVAILABLE.
   virtual void close() = 0;
 };
