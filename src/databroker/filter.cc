@@ -203,6 +203,39 @@ bool filter_reads_data(const FilterExpression& expression, const ::databroker::O
       [&](const FilterExpression& child) { return filter_reads_data(child, options); });
 }
 
+std::optional<std::vector<std::string>> filter_id_candidates(const FilterExpression& expression,
+                                                             const ::databroker::Options& options) {
+  using Ids = std::vector<std::string>;
+  switch (expression.kind) {
+    case FilterExpression::Kind::kEquals:
+      if (expression.field == kFilterIdField) return Ids{expression.value};
+      if (expression.field == kFilterIndexField && options.indexable_fields_size() == 0) {
+        return Ids{};
+      }
+      return std::nullopt;
+    case FilterExpression::Kind::kOr: {
+      Ids ids;
+      for (const auto& child : expression.children) {
+        auto bound = filter_id_candidates(child, options);
+        if (!bound) return std::nullopt;
+        ids.insert(ids.end(), bound->begin(), bound->end());
+      }
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      return ids;
+    }
+    case FilterExpression::Kind::kAnd:
+      for (const auto& child : expression.children) {
+        auto bound = filter_id_candidates(child, options);
+        if (bound) return bound;
+      }
+      return std::nullopt;
+    case FilterExpression::Kind::kNot:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 Result<bool> evaluate_filter(const FilterExpression& expression, const ::databroker::Record& record,
                              const ::databroker::Options& options) {
   return Evaluator(record, options).evaluate(expression);

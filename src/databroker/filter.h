@@ -20,6 +20,7 @@
 
 #include <google/protobuf/struct.pb.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,13 @@ Result<FilterExpression> parse_filter(const google::protobuf::Struct& filter,
 // Whether evaluating the expression may read record data (field or $index comparisons), so that
 // records of an unknown data type cannot be evaluated.
 bool filter_reads_data(const FilterExpression& expression, const ::databroker::Options& options);
+
+// The ids a record must have to match, when the expression bounds them (an id comparison, an $or of
+// bounded operands, an $and with a bounded operand; $index with no indexable fields bounds to
+// none); nullopt when any id could match. Sorted, without duplicates. A store can look these ids
+// up instead of scanning the type, then still evaluate the whole expression on what it finds.
+std::optional<std::vector<std::string>> filter_id_candidates(const FilterExpression& expression,
+                                                             const ::databroker::Options& options);
 
 // Evaluates the expression against a live record of the type `options` belongs to.
 // INVALID_ARGUMENT when data must be read and its type is unknown or it does not parse.
