@@ -211,35 +211,45 @@ Result<QueryResponse> MemoryStore::query(const QueryRequest& request) {
   if (!filter.ok()) return filter.status();
   const std::string search = to_lower_ascii(request.query());
 
+  // The live records that may match: only the ids the filter names when it bounds them.
   const TimePoint now = hooks_.clock();
   std::vector<const Record*> candidates;
-  candidates.reserve(state.by_id.size());
-  for (const auto& [id, record] : state.by_id) {
+  auto consider = [&](const RecordPtr& record) {
     if (!expired(state, *record, now)) candidates.push_back(record.get());
+  };
+  if (auto ids = filter_id_candidates(filter.value(), state.options)) {
+    for (const std::string& id : *ids) {
+      auto found_id = state.by_id.find(id);
+      if (found_id != state.by_id.end()) consider(found_id->second);
+    }
+  } else {
+    candidates.reserve(state.by_id.size());
+    for (const auto& entry : state.by_id) consider(entry.second);
   }
-  std::sort(candidates.begin(), candidates.end(),
-            [](const Record* a, const Record* b) { return a->id() < b->id(); });
 
-  QueryResponse response;
-  const auto offset = static_cast<uint64_t>(request.offset());
-  const auto limit = static_cast<uint64_t>(request.limit());
-  uint64_t matches = 0;
+  std::vector<const Record*> matched;
   for (const Record* record : candidates) {
-    auto matched = evaluate_filter(filter.value(), *record, state.options);
-    if (!matched.ok()) return matched.status();
-    if (!matched.value()) continue;
+    auto matches = evaluate_filter(filter.value(), *record, state.options);
+    if (!matches.ok()) return matches.status();
+    if (!matches.value()) continue;
     if (!search.empty()) {
       if (!record->has_data()) continue;
       auto data = unpack_data(record->data());
       if (!data.ok()) return data.status();
       if (!contains_lower_substring(*data.value(), search)) continue;
     }
-    if (matches >= offset && (limit == 0 || matches - offset < limit)) {
-      *response.add_records() = *record;
-    }
-    ++matches;
+    matched.push_back(record);
   }
-  response.set_total_count(static_cast<int64_t>(matches));
+  std::sort(matched.begin(), matched.end(),
+            [](const Record* a, const Record* b) { return a->id() < b->id(); });
+
+  QueryResponse response;
+  const auto offset = static_cast<size_t>(request.offset());
+  const auto limit = static_cast<size_t>(request.limit());
+  for (size_t i = offset; i < matched.size() && (limit == 0 || i - offset < limit); ++i) {
+    *response.add_records() = *matched[i];
+  }
+  response.set_total_count(static_cast<int64_t>(matched.size()));
   response.set_server_version(server_version_);
   response.set_record_version(latest_version_);
   return response;
