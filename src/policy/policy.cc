@@ -224,18 +224,23 @@ CompileResult compile_policy(const nlohmann::json& ppl) {
 }
 
 bool decode_policy_text(std::string_view text, nlohmann::json& out, std::string& error) {
-  try {
-    auto start = text.find_first_not_of(" \t\r\n");
-    if (start != std::string_view::npos && (text[start] == '{' || text[start] == '[')) {
+  // JSON first when it looks like JSON, YAML otherwise or when that fails (YAML flow style also
+  // starts with '{' or '['); a JSON-looking text that is neither reports the JSON error.
+  std::string json_error;
+  auto start = text.find_first_not_of(" \t\r\n");
+  if (start != std::string_view::npos && (text[start] == '{' || text[start] == '[')) {
+    try {
       out = nlohmann::json::parse(text);
-    } else {
-      out = yaml_to_json(YAML::Load(std::string(text)), 0);
+      return true;
+    } catch (const nlohmann::json::exception& e) {
+      json_error = std::string("invalid JSON: ") + e.what();
     }
+  }
+  try {
+    out = yaml_to_json(YAML::Load(std::string(text)), 0);
     return true;
-  } catch (const nlohmann::json::exception& e) {
-    error = std::string("invalid JSON: ") + e.what();
   } catch (const YAML::Exception& e) {
-    error = std::string("invalid YAML: ") + e.what();
+    error = json_error.empty() ? std::string("invalid YAML: ") + e.what() : json_error;
   } catch (const PolicyError& e) {
     error = std::string("invalid YAML: ") + e.what();
   }
