@@ -5,6 +5,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "app/databroker_service.h"
 #include "app/server.h"
 #include "config/config.h"
 #include "telemetry/log.h"
@@ -44,12 +45,14 @@ int serve(const std::string& path) {
     return 1;
   }
   const auto& options = result.config->options;
-  if (!options.has_service("proxy")) {
+  if (!options.has_service("proxy") && !options.has_service("databroker")) {
     portcullis::telemetry::log_error(
-        "only the proxy service is available in this version: set services to all or proxy");
+        "only the proxy and databroker services are available in this version: set services to "
+        "all, proxy or databroker");
     return 1;
   }
   portcullis::telemetry::log_info("starting", {{"version", PORTCULLIS_VERSION}, {"file", path}});
+  if (!options.has_service("proxy")) return portcullis::app::serve_without_proxy(result.config);
   portcullis::app::Server server(path, result.config);
   return server.run();
 }

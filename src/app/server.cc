@@ -66,6 +66,14 @@ int Server::run() {
     telemetry::log_error("cannot start", {{"error", e.what()}});
     return 1;
   }
+  if (options.has_service("databroker")) {
+    try {
+      databroker_ = std::make_unique<DatabrokerService>(options, serves_databroker_grpc(options));
+    } catch (const std::exception& e) {
+      telemetry::log_error("cannot start", {{"service", "databroker"}, {"error", e.what()}});
+      return 1;
+    }
+  }
 
   try {
     auto endpoint = must_parse("address", options.address);
@@ -116,6 +124,7 @@ int Server::run() {
   control_.run();
   for (auto& thread : threads_) thread.join();
   threads_.clear();
+  if (databroker_) databroker_->stop();
   telemetry::log_info("stopped");
   return 0;
 }

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/databroker_service.h"
 #include "config/config.h"
 #include "http/simple_server.h"
 #include "proxy/snapshot.h"
@@ -28,6 +29,10 @@ class Server {
   // Binds every listener and serves until drained. Returns the process exit code.
   int run();
 
+  // The databroker of this process (null unless `services` includes it), for the services that
+  // run in the same process.
+  databroker::DataBroker* databroker() { return databroker_ ? &databroker_->broker() : nullptr; }
+
  private:
   void start_side_listeners();
   void reload(std::string_view reason);
@@ -38,6 +43,7 @@ class Server {
   std::string config_path_;
   std::shared_ptr<const config::Config> config_;
   telemetry::MetricsRegistry metrics_;
+  std::unique_ptr<DatabrokerService> databroker_;  // stopped after the workers have finished
   std::shared_ptr<const proxy::Snapshot> snapshot_;
   std::vector<std::unique_ptr<proxy::Worker>> workers_;
   std::vector<std::thread> threads_;

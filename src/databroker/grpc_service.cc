@@ -69,8 +69,9 @@ grpc::Status DataBrokerServiceImpl::Clear(grpc::ServerContext* context,
   if (!result.ok()) return to_grpc(result.status());
   response->set_old_server_version(result->old_server_version);
   response->set_new_server_version(result->new_server_version);
-  telemetry::log_info("databroker cleared", {{"old_server_version", result->old_server_version},
-                                             {"new_server_version", result->new_server_version}});
+  telemetry::log_info("databroker cleared",
+                      {{"old_server_version", std::to_string(result->old_server_version)},
+                       {"new_server_version", std::to_string(result->new_server_version)}});
   return grpc::Status::OK;
 }
 

@@ -77,9 +77,10 @@ void Syncer::run(std::stop_token stop) {
       loads_.fetch_add(1);
       loaded = true;
       backoff.reset();
-      telemetry::log_debug("databroker replica loaded", {{"type", type},
-                                                         {"server_version", at.server_version},
-                                                         {"record_version", at.record_version}});
+      telemetry::log_debug("databroker replica loaded",
+                           {{"type", type},
+                            {"server_version", std::to_string(at.server_version)},
+                            {"record_version", at.record_version}});
     }
     SyncCallbacks callbacks;
     callbacks.record = [&](Record&& change) {
