@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct RecordStoreBackend {
   // what its backend needs (type, connection_string).
   std::function<std::unique_ptr<RecordStore>(const StoreOptions&)> make;
 };
+
+// Test output names the backend instead of dumping the parameter's bytes.
+void PrintTo(const RecordStoreBackend& backend, std::ostream* out);
 
 std::string record_store_backend_name(const ::testing::TestParamInfo<RecordStoreBackend>& info);
 

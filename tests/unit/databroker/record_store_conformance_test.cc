@@ -16,6 +16,10 @@ namespace portcullis::databroker::conformance {
 using google::protobuf::util::MessageDifferencer;
 using google::protobuf::util::TimeUtil;
 
+void PrintTo(const RecordStoreBackend& backend, std::ostream* out) {
+  *out << backend.name;
+}
+
 std::string record_store_backend_name(const ::testing::TestParamInfo<RecordStoreBackend>& info) {
   return info.param.name;
 }
