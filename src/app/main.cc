@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "app/databroker_service.h"
+#include "app/policy_command.h"
 #include "app/server.h"
 #include "config/config.h"
 #include "telemetry/log.h"
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
       app.add_subcommand("validate", "check a configuration file and print every problem");
   std::string validate_path;
   validate_cmd->add_option("-c,--config", validate_path, "configuration file")->required();
+  portcullis::app::PolicyCommand policy_cmd(app);
 
   try {
     app.parse(argc, argv);
@@ -78,6 +80,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   if (*validate_cmd) return validate(validate_path);
+  if (policy_cmd.selected()) return policy_cmd.run();
   if (config_path.empty()) {
     std::cerr << "portcullis: --config FILE is required (see --help)\n";
     return 2;
