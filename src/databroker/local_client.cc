@@ -25,6 +25,8 @@ Result<WriteResult> with_server_version(RecordStore& store, Result<std::vector<R
 }  // namespace
 
 Result<Record> LocalDataBroker::get(const std::string& type, const std::string& id) {
+  if (type.empty()) return Status::error(Code::kInvalidArgument, "get needs a type");
+  if (id.empty()) return Status::error(Code::kInvalidArgument, "get needs an id");
   return store_.get(type, id);
 }
 
@@ -46,6 +48,7 @@ Result<ServerInfo> LocalDataBroker::server_info() {
 }
 
 Result<Options> LocalDataBroker::get_options(const std::string& type) {
+  if (type.empty()) return Status::error(Code::kInvalidArgument, "options need a type");
   return store_.get_options(type);
 }
 

@@ -260,6 +260,9 @@ TEST_F(GrpcServerTest, BadInputIsInvalidArgumentAndChangesNothing) {
   options.add_indexable_fields("$bad");
   EXPECT_EQ(client_->set_options(kSessionType, options).status().code, Code::kInvalidArgument);
   EXPECT_EQ(client_->set_options("", Options()).status().code, Code::kInvalidArgument);
+  EXPECT_EQ(client_->get_options("").status().code, Code::kInvalidArgument);
+  EXPECT_EQ(client_->get("", "s1").status().code, Code::kInvalidArgument);
+  EXPECT_EQ(client_->get(kSessionType, "").status().code, Code::kInvalidArgument);
 
   EXPECT_EQ(client_->server_info()->latest_record_version, before);
   EXPECT_EQ(client_->get(kSessionType, "s3").status().code, Code::kNotFound);
