@@ -12,7 +12,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -68,6 +70,13 @@ Record tombstone(const std::string& type, const std::string& id);
 // A Struct from JSON text; the test fails on bad JSON.
 google::protobuf::Struct json_struct(const std::string& json);
 google::protobuf::FieldMask mask(std::initializer_list<std::string> paths);
+
+// A query of `type` with a filter given as JSON, a search string and paging.
+Result<QueryResponse> query(RecordStore& store, const std::string& type,
+                            const std::string& filter_json = "{}", const std::string& search = "",
+                            int64_t offset = 0, int64_t limit = 0);
+// Options with these indexable fields and nothing else.
+Options options_with(std::initializer_list<std::string> fields);
 
 // Ids of the records, in order.
 std::vector<std::string> ids_of(const std::vector<Record>& records);
