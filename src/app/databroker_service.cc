@@ -7,6 +7,7 @@
 
 #include "config/net_address.h"
 #include "crypto/encoding.h"
+#include "databroker/grpc_client.h"
 #include "telemetry/log.h"
 
 namespace portcullis::app {
@@ -19,7 +20,7 @@ constexpr auto kGrpcShutdownGrace = std::chrono::seconds(5);
 
 std::string decoded_shared_secret(const config::Options& options) {
   if (options.shared_secret.empty()) {
-    throw std::runtime_error("shared_secret is required to serve the databroker over gRPC");
+    throw std::runtime_error("shared_secret is required for the databroker's gRPC calls");
   }
   auto secret = crypto::base64_decode(options.shared_secret, crypto::Base64::kStandard);
   if (!secret) throw std::runtime_error("shared_secret is not valid base64");
@@ -102,6 +103,28 @@ void DatabrokerService::stop() {
   if (grpc_) grpc_->shutdown(kGrpcShutdownGrace);
   if (store_) store_->close();
   telemetry::log_info("databroker stopped");
+}
+
+std::unique_ptr<databroker::DataBroker> make_remote_databroker(const config::Options& options) {
+  databroker::GrpcClientOptions client;
+  if (!options.databroker_internal_service_url.empty()) {
+    client.urls = {options.databroker_internal_service_url};
+  } else if (!options.databroker_service_urls.empty()) {
+    client.urls = options.databroker_service_urls;
+  } else {
+    client.urls = {"http://127.0.0.1:5443"};
+  }
+  client.shared_secret = decoded_shared_secret(options);
+  client.insecure = options.grpc_insecure;
+  client.ca_pem = options.certificate_authority_pem;
+  // As Pomerium: a zero timeout means 30s, not "fail at once".
+  client.timeout = options.grpc_client_timeout.count() > 0 ? options.grpc_client_timeout
+                                                           : std::chrono::seconds(30);
+  try {
+    return std::make_unique<databroker::GrpcDataBroker>(std::move(client));
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(e.what());
+  }
 }
 
 int serve_without_proxy(std::shared_ptr<const config::Config> config) {

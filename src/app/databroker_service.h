@@ -57,6 +57,12 @@ class DatabrokerService {
   bool stopped_ = false;
 };
 
+// The DataBroker of a process that does not run the databroker itself: a gRPC client of
+// databroker_internal_service_url, else databroker_service_urls, else http://127.0.0.1:5443
+// (Pomerium's default), with grpc_client_timeout, grpc_insecure and certificate_authority.
+// Throws std::runtime_error for a missing shared_secret or an unusable URL.
+std::unique_ptr<databroker::DataBroker> make_remote_databroker(const config::Options& options);
+
 // Runs a process whose services do not include the proxy: the databroker (gRPC) until SIGTERM or
 // SIGINT. Returns the exit code.
 int serve_without_proxy(std::shared_ptr<const config::Config> config);
