@@ -67,8 +67,14 @@ int Server::run() {
     return 1;
   }
   if (options.has_service("databroker")) {
+    bool serve_grpc = serves_databroker_grpc(options);
+    if (serve_grpc && options.shared_secret.empty()) {
+      // In process the databroker needs no secret; over gRPC it does.
+      telemetry::log_warn("databroker not served on grpc_address: shared_secret is not set");
+      serve_grpc = false;
+    }
     try {
-      databroker_ = std::make_unique<DatabrokerService>(options, serves_databroker_grpc(options));
+      databroker_ = std::make_unique<DatabrokerService>(options, serve_grpc);
     } catch (const std::exception& e) {
       telemetry::log_error("cannot start", {{"service", "databroker"}, {"error", e.what()}});
       return 1;
