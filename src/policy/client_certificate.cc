@@ -61,7 +61,7 @@ std::vector<const nlohmann::json*> string_or_list(const nlohmann::json& value,
   for (const auto* item : items) {
     if (!item->is_string() || item->get_ref<const std::string&>().empty()) {
       throw PolicyError("client_certificate: " + std::string(what) +
-                        " must be a non-empty string (was " + item->dump() + ")");
+                        " must be a non-empty string (was " + json_text(*item) + ")");
     }
   }
   return items;

@@ -50,6 +50,10 @@ std::string json_type_name(const nlohmann::json& value) {
   }
 }
 
+std::string json_text(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 CriterionPtr make_criterion(const CriterionSpec& spec) {
   for (const auto& [name, factory] : kCriteria) {
     if (name != spec.name) continue;

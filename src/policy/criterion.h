@@ -56,4 +56,7 @@ inline CriterionResult plain_result(bool body, Reason ok, Reason fail) {
 // The JSON type name used in error messages ("string", "object", ...).
 std::string json_type_name(const nlohmann::json& value);
 
+// A value as JSON text for error messages; invalid UTF-8 (possible from YAML) is replaced.
+std::string json_text(const nlohmann::json& value);
+
 }  // namespace portcullis::policy

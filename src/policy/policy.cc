@@ -94,9 +94,10 @@ class Compiler {
                           json_type_name(body));
       }
       for (const auto& [key, value] : body.items()) {
-        if (key == "action") continue;  // accepted and ignored, as Pomerium does
+        if (key == "action") continue;        // accepted and ignored, as Pomerium does
+        const std::string& block_name = key;  // clang 14 cannot capture a structured binding
         auto op = std::find_if(kOperators.begin(), kOperators.end(),
-                               [&](const auto& entry) { return entry.first == key; });
+                               [&](const auto& entry) { return entry.first == block_name; });
         if (op == kOperators.end()) {
           throw PolicyError(at + ": unsupported block \"" + key +
                             "\", only and, or, not, nor and action are allowed");

@@ -105,7 +105,7 @@ class Record final : public Criterion {
 
 std::string record_string(const std::string& key, const nlohmann::json& value) {
   if (!value.is_string() || value.get_ref<const std::string&>().empty()) {
-    throw PolicyError("record: " + key + " must be a non-empty string, got " + value.dump());
+    throw PolicyError("record: " + key + " must be a non-empty string, got " + json_text(value));
   }
   return value.get<std::string>();
 }
@@ -136,7 +136,8 @@ CriterionPtr make_record(const CriterionSpec& spec) {
       } else if (k == "ip") {
         c->key = ForeignKey::kIp;
       } else {
-        throw PolicyError("record: foreign_key must be user_id, email or ip, got " + value.dump());
+        throw PolicyError("record: foreign_key must be user_id, email or ip, got " +
+                          json_text(value));
       }
     } else if (key == "exists") {
       if (!value.is_boolean()) {

@@ -34,7 +34,7 @@ IpNetwork parse_network(const nlohmann::json& value) {
   }
   auto network = IpNetwork::parse(value.get<std::string>());
   if (!network) {
-    throw PolicyError("source_ip: expected IP or CIDR range, got: " + value.dump());
+    throw PolicyError("source_ip: expected IP or CIDR range, got: " + json_text(value));
   }
   return *network;
 }

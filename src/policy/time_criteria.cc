@@ -26,7 +26,7 @@ absl::TimeZone load_zone(std::string_view criterion, const nlohmann::json& value
   }
   absl::TimeZone zone;
   if (!absl::LoadTimeZone(value.get<std::string>(), &zone)) {
-    throw PolicyError(std::string(criterion) + ": unknown time zone " + value.dump());
+    throw PolicyError(std::string(criterion) + ": unknown time zone " + json_text(value));
   }
   return zone;
 }
@@ -165,7 +165,7 @@ CriterionPtr make_date(const CriterionSpec& spec) {
       throw PolicyError("date: unknown operator \"" + key + "\" (expected after or before)");
     }
     auto t = parse_timestamp(require_string("date", key, value));
-    if (!t) throw PolicyError("date: " + key + " is not an ISO 8601 date: " + value.dump());
+    if (!t) throw PolicyError("date: " + key + " is not an ISO 8601 date: " + json_text(value));
     (key == "after" ? c->after : c->before) = *t;
   }
   return c;
@@ -211,7 +211,7 @@ CriterionPtr make_time_of_day(const CriterionSpec& spec) {
       auto t = parse_time_of_day(require_string("time_of_day", key, value));
       if (!t) {
         throw PolicyError("time_of_day: " + key +
-                          " is not a time like 15:04, 15:04:05 or 3:04PM: " + value.dump());
+                          " is not a time like 15:04, 15:04:05 or 3:04PM: " + json_text(value));
       }
       (key == "after" ? c->after : c->before) = *t;
     } else {
