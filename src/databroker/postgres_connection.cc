@@ -92,7 +92,15 @@ Result<PgConnPtr> open_pg_connection(const std::string& conninfo) {
                          "postgres: cannot connect: " + trimmed_error(PQerrorMessage(conn.get())));
   }
   // Notices ("relation already exists, skipping") are informational; nothing reads them.
-  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn.get(), [](void*, const char*) {}, nullptr);
+  // Every statement here is small; compiling one with JIT (which the planner may choose for a
+  // fresh table without statistics) costs a hundred milliseconds.
+  PgResult jit(PQexec(conn.get(), "SET jit = off"));
+  if (PQresultStatus(jit.get()) != PGRES_COMMAND_OK) {
+    return Status::error(Code::kUnavailable, "postgres: cannot configure the session: " +
+                                                 trimmed_error(PQerrorMessage(conn.get())));
+  }
   if (PQsetnonblocking(conn.get(), 1) != 0) {
     return Status::error(Code::kUnavailable, "postgres: cannot make the connection non-blocking");
   }
@@ -127,45 +135,55 @@ bool PgConnection::wait_socket(short events, Clock::time_point deadline) {
 
 Result<PgResult> PgConnection::exec(const char* sql, const PgParams& params) {
   if (broken()) return Status::error(Code::kUnavailable, "postgres: connection lost");
-  PGconn* conn = conn_.get();
-  const auto deadline = Clock::now() + statement_timeout_;
   const auto values = params.value_pointers();
-  if (!PQsendQueryParams(conn, sql, params.size(), nullptr, values.data(), params.lengths(),
+  if (!PQsendQueryParams(conn_.get(), sql, params.size(), nullptr, values.data(), params.lengths(),
                          params.formats(), 0)) {
     return lost("cannot send");
   }
+  auto results = finish();
+  if (!results.ok()) return results.status();
+  return std::move(results.value().back());
+}
+
+Result<std::vector<PgResult>> PgConnection::exec_script(const char* sql) {
+  if (broken()) return Status::error(Code::kUnavailable, "postgres: connection lost");
+  if (!PQsendQuery(conn_.get(), sql)) return lost("cannot send");
+  return finish();
+}
+
+Result<std::vector<PgResult>> PgConnection::finish() {
+  PGconn* conn = conn_.get();
+  const auto deadline = Clock::now() + statement_timeout_;
+  auto timed_out = [this] {
+    timed_out_ = true;
+    return Status::error(Code::kUnavailable, "postgres: statement timed out");
+  };
   // Send everything; the server may need us to read while we write.
   for (;;) {
     const int flushed = PQflush(conn);
     if (flushed == 0) break;
     if (flushed < 0) return lost("cannot send");
-    if (!wait_socket(POLLIN | POLLOUT, deadline)) {
-      timed_out_ = true;
-      return Status::error(Code::kUnavailable, "postgres: statement timed out");
-    }
+    if (!wait_socket(POLLIN | POLLOUT, deadline)) return timed_out();
     if (!PQconsumeInput(conn)) return lost("connection lost");
   }
-  // Collect every result; the first error wins, else the last result is the answer.
-  PgResult answer;
+  // Collect every result; the first error wins.
+  std::vector<PgResult> results;
   PgResult error;
   for (;;) {
     while (PQisBusy(conn)) {
-      if (!wait_socket(POLLIN, deadline)) {
-        timed_out_ = true;
-        return Status::error(Code::kUnavailable, "postgres: statement timed out");
-      }
+      if (!wait_socket(POLLIN, deadline)) return timed_out();
       if (!PQconsumeInput(conn)) return lost("connection lost");
     }
     PgResult result(PQgetResult(conn));
     if (!result) break;
     const auto status = PQresultStatus(result.get());
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
-      answer = std::move(result);
+      results.push_back(std::move(result));
     } else if (!error) {
       error = std::move(result);
     }
   }
-  if (!error && answer) return answer;
+  if (!error && !results.empty()) return results;
   if (!error) return lost("no result");
   const std::string state = sql_state(error.get());
   std::string message = "postgres: " + trimmed_error(PQresultErrorMessage(error.get()));
@@ -189,7 +207,7 @@ bool PgConnection::check_alive() {
 
 PgTransaction::PgTransaction(PgConnection& conn, const char* begin) : conn_(conn) {
   conn_.set_commit_sent(false);
-  auto result = conn_.exec(begin);
+  auto result = conn_.exec_script(begin);
   if (result.ok()) {
     open_ = true;
   } else {
@@ -201,17 +219,18 @@ PgTransaction::~PgTransaction() {
   if (open_ && !conn_.broken()) (void)conn_.exec("ROLLBACK");
 }
 
-Status PgTransaction::commit() {
+Result<PgResult> PgTransaction::commit(std::string_view before) {
   if (!open_) return status_.ok() ? Status::error(Code::kInternal, "no transaction") : status_;
   open_ = false;
   conn_.set_commit_sent(true);
-  auto result = conn_.exec("COMMIT");
-  if (!result.ok()) return result.status();
+  const std::string script = before.empty() ? "COMMIT" : std::string(before) + ";COMMIT";
+  auto results = conn_.exec_script(script.c_str());
+  if (!results.ok()) return results.status();
   // A failed transaction answers COMMIT with ROLLBACK.
-  if (std::string_view(PQcmdStatus(result.value().get())) != "COMMIT") {
+  if (std::string_view(PQcmdStatus(results.value().back().get())) != "COMMIT") {
     return Status::error(Code::kAborted, "postgres: transaction rolled back");
   }
-  return {};
+  return std::move(results.value().front());
 }
 
 PgPool::PgPool(std::string conninfo, size_t size, std::chrono::milliseconds acquire_timeout,

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "databroker/status.h"
@@ -71,6 +72,8 @@ class PgConnection {
   // Runs one statement (the SQL is a constant; data only ever travels as parameters); text
   // results.
   Result<PgResult> exec(const char* sql, const PgParams& params = {});
+  // Runs constant SQL of several statements (no parameters) in one round trip; every result.
+  Result<std::vector<PgResult>> exec_script(const char* sql);
 
   // Whether the connection is still usable; reads (without blocking) whatever the server sent,
   // so a server shutdown that was announced on an idle connection is seen here.
@@ -86,6 +89,8 @@ class PgConnection {
   PGconn* raw() const { return conn_.get(); }
 
  private:
+  // Sends what is queued and collects the results, bounded by the statement timeout.
+  Result<std::vector<PgResult>> finish();
   Status lost(const char* what);
   // Waits until the socket is ready for `events` or the deadline passes.
   bool wait_socket(short events, std::chrono::steady_clock::time_point deadline);
@@ -98,17 +103,20 @@ class PgConnection {
   bool commit_sent_ = false;
 };
 
-// BEGIN on construction, ROLLBACK on destruction unless commit() succeeded.
+// BEGIN on construction, ROLLBACK on destruction unless commit() was sent.
 class PgTransaction {
  public:
-  // begin: e.g. "BEGIN ISOLATION LEVEL REPEATABLE READ"; check status() before use.
+  // begin: constant SQL that starts the transaction, possibly followed by more statements in
+  // the same round trip ("BEGIN; SELECT ... FOR UPDATE"); check status() before use.
   explicit PgTransaction(PgConnection& conn, const char* begin = "BEGIN");
   ~PgTransaction();
   PgTransaction(const PgTransaction&) = delete;
   PgTransaction& operator=(const PgTransaction&) = delete;
 
   const Status& status() const { return status_; }
-  Status commit();
+  // Runs the constant SQL `before` (if any) and COMMIT in one round trip; the result of
+  // `before` (or of COMMIT).
+  Result<PgResult> commit(std::string_view before = {});
 
  private:
   PgConnection& conn_;

@@ -103,19 +103,19 @@ Status run_migrations(PgConnection& conn) {
     auto bumped = conn.exec("UPDATE portcullis.migration_info SET migration_version = $1",
                             PgParams().integer(version));
     if (!bumped.ok()) return bumped.status();
-    if (auto status = transaction.commit(); !status.ok()) return status;
+    if (auto committed = transaction.commit(); !committed.ok()) return committed.status();
   }
   return {};
 }
 
-PgVersions versions_from_row(const PGresult* result) {
+}  // namespace
+
+PgVersions versions_from_result(const PGresult* result) {
   auto number = [&](int column) {
     return std::strtoull(PQgetvalue(result, 0, column), nullptr, 10);
   };
   return PgVersions{number(0), number(1), number(2), number(3)};
 }
-
-}  // namespace
 
 Result<PgVersions> read_versions(PgConnection& conn) {
   auto result = conn.exec(
@@ -125,20 +125,7 @@ Result<PgVersions> read_versions(PgConnection& conn) {
   if (PQntuples(result.value().get()) != 1) {
     return Status::error(Code::kInternal, "postgres: the versions row is missing");
   }
-  return versions_from_row(result.value().get());
-}
-
-Result<PgVersions> notify_versions(PgConnection& conn) {
-  auto result = conn.exec(
-      R"(SELECT v.epoch, m.server_version, v.latest_record_version, v.earliest_record_version,
-                pg_notify($1, v.epoch || ' ' || m.server_version || ' ' || v.latest_record_version)
-         FROM portcullis.versions v CROSS JOIN portcullis.migration_info m)",
-      PgParams().text(kChangeChannel));
-  if (!result.ok()) return result.status();
-  if (PQntuples(result.value().get()) != 1) {
-    return Status::error(Code::kInternal, "postgres: the versions row is missing");
-  }
-  return versions_from_row(result.value().get());
+  return versions_from_result(result.value().get());
 }
 
 PgVersions parse_versions_payload(const char* payload) {

@@ -25,7 +25,7 @@
 
 namespace portcullis::databroker {
 
-inline constexpr const char* kChangeChannel = "portcullis_record_change";
+inline constexpr const char* kChangeChannel = "portcullis_record_change";  // see kNotifyVersionsSql
 
 // The versions row with the server version, as one snapshot.
 struct PgVersions {
@@ -36,9 +36,16 @@ struct PgVersions {
 };
 
 Result<PgVersions> read_versions(PgConnection& conn);
+// The versions of a result whose first columns are epoch, server_version, latest and earliest.
+PgVersions versions_from_result(const PGresult* result);
+
 // Sends the current versions to kChangeChannel (delivered when the transaction commits) and
-// returns them.
-Result<PgVersions> notify_versions(PgConnection& conn);
+// returns them in versions_from_result's columns. Constant SQL, for PgTransaction::commit.
+inline constexpr const char* kNotifyVersionsSql = R"(
+  SELECT v.epoch, m.server_version, v.latest_record_version, v.earliest_record_version,
+         pg_notify('portcullis_record_change',
+                   v.epoch || ' ' || m.server_version || ' ' || v.latest_record_version)
+  FROM portcullis.versions v CROSS JOIN portcullis.migration_info m)";
 // The versions of a notification's payload (earliest_record_version is not sent).
 PgVersions parse_versions_payload(const char* payload);
 

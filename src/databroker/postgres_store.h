@@ -84,8 +84,10 @@ class PostgresStore final : public RecordStore {
 
   // Write helpers; each runs inside a transaction that already holds the versions row lock.
   // write_record stores one record (a tombstone when deleted_at is set) as the next version.
+  // type_has_limits (optional) tells whether the type has a capacity or ttl.
   Result<Record> write_record(PgConnection& conn, const Record& record,
-                              std::chrono::system_clock::time_point now);
+                              std::chrono::system_clock::time_point now,
+                              bool* type_has_limits = nullptr);
   // Tombstones for live records read with record_from_row's columns.
   Status remove_rows(PgConnection& conn, const PGresult* rows,
                      std::chrono::system_clock::time_point now);
@@ -93,7 +95,7 @@ class PostgresStore final : public RecordStore {
   Status enforce_options(PgConnection& conn, const std::string& type,
                          std::chrono::system_clock::time_point now);
   // NOTIFYs the new versions, commits, and tells this instance's waiters.
-  Status commit_write(PgConnection& conn, PgTransaction& transaction);
+  Status commit_write(PgTransaction& transaction);
 
   // Records versions seen in the database and wakes waiters when they are news: a newer epoch
   // (a Clear anywhere) or, within the epoch, a higher latest record version. Epochs only grow, so

@@ -17,7 +17,8 @@ namespace {
 using TimePoint = std::chrono::system_clock::time_point;
 
 // $1 type, $2 id, $3 data (NULL: none), $4 modified_at, $5 deleted_at (NULL: live), both in
-// micros. Takes the next version, logs the change, and upserts or deletes the live record.
+// micros. Takes the next version, logs the change, and upserts or deletes the live record;
+// returns the version and whether the type has a capacity or ttl to enforce.
 constexpr const char* kWriteSql = R"(
   WITH v AS (
     UPDATE portcullis.versions SET latest_record_version = latest_record_version + 1
@@ -35,7 +36,8 @@ constexpr const char* kWriteSql = R"(
     SET version = EXCLUDED.version, data = EXCLUDED.data, modified_at = EXCLUDED.modified_at),
   d AS (
     DELETE FROM portcullis.records WHERE type = $1 AND id = $2 AND $5::BIGINT IS NOT NULL)
-  SELECT version FROM c)";
+  SELECT c.version, o.capacity IS NOT NULL OR o.ttl_us IS NOT NULL
+  FROM c LEFT JOIN portcullis.record_options o ON o.type = $1)";
 
 // Live records in record_from_row's column order.
 constexpr const char* kRecordColumns =
@@ -59,16 +61,14 @@ TimePoint wall_now() {
   return std::chrono::system_clock::now();
 }
 
-// Takes the versions row lock that serialises writers (held until the transaction ends).
-Status lock_versions(PgConnection& conn) {
-  auto result = conn.exec("SELECT 1 FROM portcullis.versions FOR UPDATE");
-  return result.ok() ? Status{} : result.status();
-}
+// Starts a write transaction and takes the versions row lock that serialises writers (held until
+// the transaction ends), in one round trip.
+constexpr const char* kBeginWriteSql = "BEGIN; SELECT 1 FROM portcullis.versions FOR UPDATE";
 
 }  // namespace
 
-Result<Record> PostgresStore::write_record(PgConnection& conn, const Record& record,
-                                           TimePoint now) {
+Result<Record> PostgresStore::write_record(PgConnection& conn, const Record& record, TimePoint now,
+                                           bool* type_has_limits) {
   Record stored = record;
   *stored.mutable_modified_at() = timestamp_from_micros(micros_from_time(now));
   PgParams params;
@@ -90,6 +90,7 @@ Result<Record> PostgresStore::write_record(PgConnection& conn, const Record& rec
   auto result = conn.exec(kWriteSql, params);
   if (!result.ok()) return result.status();
   stored.set_version(pg_uint(result.value().get(), 0, 0));
+  if (type_has_limits != nullptr) *type_has_limits = pg_text(result.value().get(), 0, 1) == "t";
   return stored;
 }
 
@@ -132,13 +133,12 @@ Status PostgresStore::enforce_options(PgConnection& conn, const std::string& typ
   return {};
 }
 
-Status PostgresStore::commit_write(PgConnection& conn, PgTransaction& transaction) {
+Status PostgresStore::commit_write(PgTransaction& transaction) {
   // Read under the versions lock, these are exactly the versions this transaction commits.
-  auto versions = notify_versions(conn);
+  auto versions = transaction.commit(kNotifyVersionsSql);
   if (!versions.ok()) return versions.status();
-  if (Status status = transaction.commit(); !status.ok()) return status;
   // Our own waiters need not wait for the notification's round trip.
-  observe(versions.value());
+  observe(versions_from_result(versions.value().get()));
   return {};
 }
 
@@ -149,23 +149,23 @@ Result<std::vector<Record>> PostgresStore::put(std::vector<Record> records) {
   std::vector<Record> stored;
   Status status = run([&](PgConnection& conn) {
     stored.clear();
-    PgTransaction transaction(conn);
+    PgTransaction transaction(conn, kBeginWriteSql);
     if (!transaction.status().ok()) return transaction.status();
-    if (Status locked = lock_versions(conn); !locked.ok()) return locked;
     const TimePoint now = wall_now();
-    std::vector<std::string> types;
+    std::vector<std::string> types;  // the types with a capacity or ttl
     for (const Record& record : records) {
-      auto written = write_record(conn, record, now);
+      bool limited = false;
+      auto written = write_record(conn, record, now, &limited);
       if (!written.ok()) return written.status();
       stored.push_back(std::move(written).value());
-      if (std::find(types.begin(), types.end(), record.type()) == types.end()) {
+      if (limited && std::find(types.begin(), types.end(), record.type()) == types.end()) {
         types.push_back(record.type());
       }
     }
     for (const std::string& type : types) {
       if (Status status = enforce_options(conn, type, now); !status.ok()) return status;
     }
-    return commit_write(conn, transaction);
+    return commit_write(transaction);
   });
   if (!status.ok()) return status;
   return stored;
@@ -185,9 +185,8 @@ Result<std::vector<Record>> PostgresStore::patch(std::vector<Record> records,
   std::vector<Record> stored;
   Status status = run([&](PgConnection& conn) {
     stored.clear();
-    PgTransaction transaction(conn);
+    PgTransaction transaction(conn, kBeginWriteSql);
     if (!transaction.status().ok()) return transaction.status();
-    if (Status locked = lock_versions(conn); !locked.ok()) return locked;
     const TimePoint now = wall_now();
     for (const Record& update : records) {
       auto existing = conn.exec(
@@ -214,7 +213,7 @@ Result<std::vector<Record>> PostgresStore::patch(std::vector<Record> records,
       if (!written.ok()) return written.status();
       stored.push_back(std::move(written).value());
     }
-    return commit_write(conn, transaction);
+    return commit_write(transaction);
   });
   if (!status.ok()) return status;
   return stored;
@@ -237,9 +236,8 @@ Result<Options> PostgresStore::set_options(const std::string& type, const Option
     params.null();
   }
   Status status = run([&](PgConnection& conn) {
-    PgTransaction transaction(conn);
+    PgTransaction transaction(conn, kBeginWriteSql);
     if (!transaction.status().ok()) return transaction.status();
-    if (Status locked = lock_versions(conn); !locked.ok()) return locked;
     auto upserted = conn.exec(
         R"(INSERT INTO portcullis.record_options (type, options, capacity, ttl_us)
            VALUES ($1, $2::BYTEA, $3::BIGINT, $4::BIGINT)
@@ -248,7 +246,7 @@ Result<Options> PostgresStore::set_options(const std::string& type, const Option
         params);
     if (!upserted.ok()) return upserted.status();
     if (Status status = enforce_options(conn, type, wall_now()); !status.ok()) return status;
-    return commit_write(conn, transaction);
+    return commit_write(transaction);
   });
   if (!status.ok()) return status;
   return options;
@@ -257,9 +255,8 @@ Result<Options> PostgresStore::set_options(const std::string& type, const Option
 Result<ServerInfo> PostgresStore::clear() {
   ServerInfo info;
   Status status = run([&](PgConnection& conn) {
-    PgTransaction transaction(conn);
+    PgTransaction transaction(conn, kBeginWriteSql);
     if (!transaction.status().ok()) return transaction.status();
-    if (Status locked = lock_versions(conn); !locked.ok()) return locked;
     for (const char* sql :
          {"DELETE FROM portcullis.records", "DELETE FROM portcullis.record_changes",
           "DELETE FROM portcullis.record_options", "DELETE FROM portcullis.leases",
@@ -274,7 +271,7 @@ Result<ServerInfo> PostgresStore::clear() {
                              PgParams().integer(server_version));
     if (!updated.ok()) return updated.status();
     info = ServerInfo{static_cast<uint64_t>(server_version), 0, 0};
-    return commit_write(conn, transaction);
+    return commit_write(transaction);
   });
   if (!status.ok()) return status;
   return info;
@@ -282,9 +279,8 @@ Result<ServerInfo> PostgresStore::clear() {
 
 Status PostgresStore::trim(TimePoint now) {
   return run([&](PgConnection& conn) {
-    PgTransaction transaction(conn);
+    PgTransaction transaction(conn, kBeginWriteSql);
     if (!transaction.status().ok()) return transaction.status();
-    if (Status locked = lock_versions(conn); !locked.ok()) return locked;
     auto types = conn.exec("SELECT type FROM portcullis.record_options WHERE ttl_us IS NOT NULL");
     if (!types.ok()) return types.status();
     for (int row = 0; row < PQntuples(types.value().get()); ++row) {
@@ -305,7 +301,7 @@ Status PostgresStore::trim(TimePoint now) {
            WHERE (SELECT version FROM cut) IS NOT NULL)",
         PgParams().integer(micros_from_time(now - options_.change_log_retention)));
     if (!trimmed.ok()) return trimmed.status();
-    return commit_write(conn, transaction);
+    return commit_write(transaction);
   });
 }
 
