@@ -92,6 +92,7 @@ void load_routes(const Value& list, const Options& options, LoadContext& ctx, Ro
     load_route_match(map, ctx, route);
     load_route_action(map, item, ctx, route);
     load_route_options(map, options, ctx, route);
+    check_route_policy(map, item, options, ctx, route);
     out.routes.push_back(std::move(route));
     out.paths.push_back(item.path);
   }

@@ -29,5 +29,8 @@ void load_route_action(const Mapping& map, const Value& route_value, LoadContext
 void load_route_options(const Mapping& map, const Options& options, LoadContext& ctx, Route& route);
 void load_route_upstream_tls(const Mapping& map, LoadContext& ctx, Route& route);
 std::string route_hash_id(const Route& route);
+// Reports a route policy (flags and `policy`) that does not compile (route_policy.cc).
+void check_route_policy(const Mapping& map, const Value& route_value, const Options& options,
+                        LoadContext& ctx, const Route& route);
 
 }  // namespace portcullis::config::detail
