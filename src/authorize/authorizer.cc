@@ -1,0 +1,292 @@
+#include "authorize/authorizer.h"
+
+#include <stdexcept>
+
+#include "authorize/decision.h"
+#include "config/route_policy.h"
+#include "crypto/encoding.h"
+#include "crypto/random.h"
+#include "telemetry/log.h"
+
+namespace portcullis::authorize {
+namespace {
+
+constexpr std::size_t kHandleCacheSlots = 4096;
+constexpr std::size_t kIdentityCacheSlots = 4096;
+constexpr std::string_view kJwtAssertionHeader = "x-pomerium-jwt-assertion";
+
+std::chrono::system_clock::time_point to_time(const google::protobuf::Timestamp& t) {
+  return std::chrono::system_clock::time_point(std::chrono::seconds(t.seconds()) +
+                                               std::chrono::nanoseconds(t.nanos()));
+}
+
+// Session.Validate: the session belongs to the handle's user and has not expired; an expired
+// access token is only acceptable while it can be refreshed.
+bool session_valid(const session::Session& s, const SessionHandle& handle,
+                   std::chrono::system_clock::time_point now) {
+  if (s.user_id() != handle.user_id) return false;
+  if (s.has_expires_at() && to_time(s.expires_at()) <= now) return false;
+  if (s.has_oauth_token() && s.oauth_token().has_expires_at() &&
+      to_time(s.oauth_token().expires_at()) <= now &&
+      (s.oauth_token().refresh_token().empty() || s.refresh_disabled())) {
+    return false;
+  }
+  return true;
+}
+
+// The host name of a Host value: without the port, IPv6 brackets kept.
+std::string_view host_name(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    auto close = host.find(']');
+    return close == std::string_view::npos ? host : host.substr(0, close + 1);
+  }
+  auto colon = host.rfind(':');
+  return colon == std::string_view::npos ? host : host.substr(0, colon);
+}
+
+std::string reasons_text(policy::ReasonSet reasons) {
+  std::string out;
+  for (auto reason : reasons) {
+    if (!out.empty()) out.push_back(',');
+    out.append(policy::to_string(reason));
+  }
+  return out;
+}
+
+std::string_view status_message(int status) {
+  switch (status) {
+    case 401:
+      return "sign-in is required for this route";
+    case 403:
+      return "access to this route is denied";
+    case 404:
+      return "no route for this host and path";
+    case 495:
+      return "a valid client certificate is required";
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+// One worker thread's mutable state (see the class comment); aligned so that two workers' rows
+// never share a cache line.
+struct alignas(64) Authorizer::WorkerState {
+  std::unique_ptr<SessionLookup> lookup;  // null without a session source
+  HandleCache handles{kHandleCacheSlots};
+  IdentityCache identities{kIdentityCacheSlots};
+};
+
+Authorizer::Authorizer(std::shared_ptr<const config::Config> config,
+                       AuthorizeEnvironment environment, std::size_t workers)
+    : config_(std::move(config)), environment_(std::move(environment)) {
+  const auto& options = config_->options;
+  if (!options.shared_secret.empty()) {
+    auto decoded = crypto::base64_decode(options.shared_secret, crypto::Base64::kStandard);
+    if (!decoded) throw std::runtime_error("shared_secret is not valid base64");
+    shared_secret_ = std::move(*decoded);
+  } else if (!environment_.generated_shared_secret.empty()) {
+    shared_secret_ = environment_.generated_shared_secret;
+  } else {
+    shared_secret_ = crypto::random_bytes(32);
+  }
+  signer_ = std::make_unique<IdentitySigner>(IdentitySigner::from_options(
+      options.signing_key, shared_secret_, options.jwt_claims_headers));
+
+  routes_.resize(config_->routes.size());
+  for (const auto& route : config_->routes) {
+    RouteState& state = routes_[route.index];
+    if (evaluates(route)) {
+      auto compiled = config::compile_route_policy(route, options);
+      if (!compiled.ok()) {
+        throw std::runtime_error("route " + route.from + " (id " + route.id +
+                                 "): invalid policy: " + compiled.error);
+      }
+      state.policy = compiled.policy;
+    }
+    state.pass_identity_headers =
+        route.pass_identity_headers.value_or(options.pass_identity_headers);
+    for (const auto& header : route.set_request_headers) {
+      auto tpl = HeaderTemplate::parse(header.value);
+      state.templated = state.templated || !tpl.is_literal();
+      state.needs_jwt = state.needs_jwt || tpl.uses(TemplateRef::kJwt);
+      state.set_headers.push_back({header.name, std::move(tpl)});
+    }
+    state.needs_jwt = state.needs_jwt || state.pass_identity_headers;
+  }
+
+  workers_.resize(std::max<std::size_t>(workers, 1));
+  for (auto& worker : workers_) {
+    worker = std::make_unique<WorkerState>();
+    if (environment_.sessions) worker->lookup = environment_.sessions->make_lookup();
+  }
+}
+
+Authorizer::~Authorizer() = default;
+
+const IdentityCache& Authorizer::identity_cache(std::size_t worker) const {
+  return workers_.at(worker)->identities;
+}
+
+const HandleCache& Authorizer::handle_cache(std::size_t worker) const {
+  return workers_.at(worker)->handles;
+}
+
+CheckResult Authorizer::check(std::size_t worker, const config::Route& route,
+                              const CheckRequest& request, HeaderList& upstream,
+                              std::chrono::system_clock::time_point now) const {
+  WorkerState& w = *workers_[worker];
+  const RouteState& state = routes_[route.index];
+  CheckResult result;
+  upstream.clear();
+  if (!state.policy) {
+    // Public routes are not decided here; asking anyway is a caller bug: fail closed.
+    result.status = kStatusForbidden;
+    return result;
+  }
+
+  // The session: a verified handle naming a live session of the handle's user. Anything else
+  // (no handle, forged, unknown, expired, someone else's) is an anonymous request.
+  auto token = find_handle_token(request.headers, config_->options.cookie_name);
+  result.handle_source = token.source;
+  SessionRecord session;
+  if (!token.token.empty()) {
+    if (const SessionHandle* handle = w.handles.verify(token.token, shared_secret_)) {
+      if (!w.lookup || !w.lookup->ready()) {
+        result.status = kStatusUnavailable;
+        result.error = "the session store is not available yet";
+        return result;
+      }
+      session = w.lookup->session(handle->session_id);
+      if (session && !session_valid(*session, *handle, now)) session = nullptr;
+    }
+  }
+  UserRecord user;
+  StructRecord directory_user;
+  std::uint64_t groups_version = 0;
+  if (session) {
+    user = w.lookup->user(session->user_id());
+    directory_user = w.lookup->directory_user(session->user_id());
+    groups_version = w.lookup->directory_groups_version();
+  }
+  IdentityCache::Entry& entry =
+      w.identities.principal(session ? std::string_view(session->id()) : std::string_view(),
+                             session, user, directory_user, groups_version, w.lookup.get());
+  const Principal& principal = entry.principal;
+  result.signed_in = principal.signed_in();
+  result.session_id = principal.session_id;
+  result.user_id = principal.user_id;
+  result.email = principal.email;
+
+  policy::EvalInput input;
+  input.request.method = request.method;
+  input.request.host = request.host;
+  input.request.path = request.path;
+  input.request.headers = request.headers;
+  input.request.ip = policy::IpAddress::parse(request.client_ip);
+  input.request.client_certificate = request.client_certificate;
+  input.session = principal.session_view();
+  input.user = principal.user_view();
+  input.directory_user = principal.directory_user_view();
+  input.now = now;
+  result.decision = state.policy->evaluate(input);
+
+  // A browser is sent to sign in, unless its session came in a header (an API client).
+  bool redirect = prefers_html(request.accept) &&
+                  (token.source == HandleSource::kNone || token.source == HandleSource::kCookie);
+  result.status = decision_status(result.decision, redirect);
+  result.allowed = result.status == kStatusOk;
+  if (!result.allowed) return result;
+
+  const IdentityToken* identity = nullptr;
+  if (state.needs_jwt) {
+    identity = &w.identities.token(entry, host_name(request.host), *signer_, now);
+  }
+  if (state.pass_identity_headers) {
+    upstream.add(kJwtAssertionHeader, identity->jwt);
+    const auto& claim_headers = signer_->claim_headers();
+    for (std::size_t i = 0; i < claim_headers.size(); ++i) {
+      upstream.add(claim_headers[i].header, identity->claim_values[i]);
+    }
+  }
+  if (!state.set_headers.empty()) {
+    TemplateContext context;
+    if (session) {
+      context.access_token = session->oauth_token().access_token();
+      context.id_token = session->id_token().raw();
+    }
+    if (identity != nullptr) context.jwt = identity->jwt;
+    context.client_certificate = &request.client_certificate;
+    context.request_headers = request.headers;
+    render_set_headers(state, context, upstream);
+  }
+  return result;
+}
+
+void Authorizer::render_set_headers(const RouteState& state, const TemplateContext& context,
+                                    HeaderList& upstream) const {
+  for (const auto& header : state.set_headers) {
+    header.value.render(upstream.add(header.name), context);
+  }
+}
+
+bool Authorizer::public_headers(const config::Route& route, const CheckRequest& request,
+                                HeaderList& upstream) const {
+  const RouteState& state = routes_[route.index];
+  upstream.clear();
+  if (!state.templated) return false;
+  TemplateContext context;
+  context.client_certificate = &request.client_certificate;
+  context.request_headers = request.headers;
+  render_set_headers(state, context, upstream);
+  return true;
+}
+
+Reply Authorizer::deny_reply(const CheckResult& result, const CheckRequest& request,
+                             std::chrono::system_clock::time_point now) const {
+  int status = result.status;
+  if (status == kStatusSignInRedirect) {
+    std::string redirect_uri = std::string(request.scheme) + "://" + std::string(request.host) +
+                               std::string(request.path) + std::string(request.query);
+    auto url = sign_in_url(config_->options.authenticate_service_url, redirect_uri,
+                           environment_.idp_id, shared_secret_, now);
+    if (url) return redirect_reply(std::move(*url));
+    status = kStatusUnauthorized;  // nowhere to sign in: answer as to an API client
+  }
+  ErrorDetails details;
+  details.status = status;
+  details.reasons = shown_reasons(result.decision);
+  details.message = !result.error.empty() ? result.error : status_message(status);
+  details.request_id = request.request_id;
+  details.json = prefers_json(request.accept);
+  return error_reply(details);
+}
+
+std::optional<Reply> Authorizer::well_known(const WellKnownRequest& request) const {
+  return well_known_reply(request, config_->options.authenticate_service_url, *signer_);
+}
+
+void Authorizer::format_decision_log(std::string& out, const CheckResult& result,
+                                     const config::Route& route,
+                                     const CheckRequest& request) const {
+  telemetry::format_log_line(out, telemetry::LogLevel::kInfo, "authorize check",
+                             {{"service", "authorize"},
+                              {"request_id", request.request_id},
+                              {"route_id", route.id},
+                              {"method", request.method},
+                              {"host", request.host},
+                              {"path", request.path},
+                              {"ip", request.client_ip},
+                              {"session_id", result.session_id},
+                              {"user", result.user_id},
+                              {"email", result.email},
+                              {"allow", result.decision.allow.value},
+                              {"allow_why", reasons_text(result.decision.allow.reasons)},
+                              {"deny", result.decision.deny.value},
+                              {"deny_why", reasons_text(result.decision.deny.reasons)},
+                              {"status", result.status},
+                              {"error", result.error}});
+}
+
+}  // namespace portcullis::authorize

@@ -1,0 +1,63 @@
+#pragma once
+// IdentityCache: one worker thread's principals and signed identity tokens. A principal is kept
+// per session id (anonymous requests share the entry of the empty id) together with the records
+// it was derived from; a lookup whose records differ (a new version of the session, the user, the
+// directory user, or any directory group) rebuilds it and drops its tokens. Each entry keeps the
+// tokens of a few audiences, each reused until kTokenRefreshMargin before its "exp".
+//
+// Bounded: a direct-mapped table of `slots` entries; a collision replaces the older entry.
+// Not thread-safe: one per worker thread, so the hot path takes no lock.
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "authorize/identity_jwt.h"
+#include "authorize/principal.h"
+
+namespace portcullis::authorize {
+
+inline constexpr std::chrono::seconds kTokenRefreshMargin = std::chrono::seconds(60);
+
+class IdentityCache {
+ public:
+  static constexpr std::size_t kAudiencesPerEntry = 4;
+
+  struct Entry {
+    Principal principal;
+    bool used = false;
+    struct Token {
+      std::string audience;
+      IdentityToken token;
+      bool used = false;
+    };
+    std::array<Token, kAudiencesPerEntry> tokens;
+    std::size_t next_token = 0;  // round-robin replacement among tokens
+  };
+
+  explicit IdentityCache(std::size_t slots = 4096);
+
+  // The principal of these records, cached or built now (`lookup` resolves group names).
+  // The reference stays valid until the next call.
+  Entry& principal(std::string_view session_id, const SessionRecord& session,
+                   const UserRecord& user, const StructRecord& directory_user,
+                   std::uint64_t groups_version, SessionLookup* lookup);
+
+  // The token of `entry`'s principal for `audience`, signed now when there is none or it
+  // expires within kTokenRefreshMargin of `now`.
+  const IdentityToken& token(Entry& entry, std::string_view audience, const IdentitySigner& signer,
+                             std::chrono::system_clock::time_point now);
+
+  std::uint64_t principal_builds() const { return principal_builds_; }
+  std::uint64_t signatures() const { return signatures_; }
+
+ private:
+  std::vector<Entry> slots_;
+  std::uint64_t principal_builds_ = 0;
+  std::uint64_t signatures_ = 0;
+};
+
+}  // namespace portcullis::authorize

@@ -1,0 +1,74 @@
+#include "authorize/replica_session_source.h"
+
+namespace portcullis::authorize {
+namespace {
+
+class ReplicaLookup final : public SessionLookup {
+ public:
+  ReplicaLookup(const databroker::Replica<session::Session>& sessions,
+                const databroker::Replica<user::User>& users,
+                const databroker::Replica<google::protobuf::Struct>& directory_users,
+                const databroker::Replica<google::protobuf::Struct>& directory_groups)
+      : sessions_replica_(sessions),
+        users_replica_(users),
+        sessions_(sessions),
+        users_(users),
+        directory_users_(directory_users),
+        directory_groups_(directory_groups) {}
+
+  bool ready() override {
+    // Sticky: once loaded, a replica stays loaded (later resyncs replace it whole).
+    if (!ready_) ready_ = sessions_replica_.loaded() && users_replica_.loaded();
+    return ready_;
+  }
+  SessionRecord session(std::string_view id) override { return sessions_.find(id); }
+  UserRecord user(std::string_view id) override { return users_.find(id); }
+  StructRecord directory_user(std::string_view id) override { return directory_users_.find(id); }
+  StructRecord directory_group(std::string_view id) override { return directory_groups_.find(id); }
+  std::uint64_t directory_groups_version() override {
+    auto versions = directory_groups_.versions();
+    // A new server version restarts record versions: mix it in.
+    return versions.record_version ^ (versions.server_version * 0x9e3779b97f4a7c15ull);
+  }
+
+ private:
+  const databroker::Replica<session::Session>& sessions_replica_;
+  const databroker::Replica<user::User>& users_replica_;
+  databroker::Replica<session::Session>::Reader sessions_;
+  databroker::Replica<user::User>::Reader users_;
+  databroker::Replica<google::protobuf::Struct>::Reader directory_users_;
+  databroker::Replica<google::protobuf::Struct>::Reader directory_groups_;
+  bool ready_ = false;
+};
+
+}  // namespace
+
+ReplicaSessionSource::ReplicaSessionSource(databroker::DataBroker& broker,
+                                           databroker::SyncerOptions options)
+    : sessions_(std::string(kSessionType)),
+      users_(std::string(kUserType)),
+      directory_users_(std::string(kDirectoryUserType)),
+      directory_groups_(std::string(kDirectoryGroupType)) {
+  databroker::ReplicaBase* replicas[] = {&sessions_, &users_, &directory_users_,
+                                         &directory_groups_};
+  for (std::size_t i = 0; i < 4; ++i) {
+    syncers_[i] = std::make_unique<databroker::Syncer>(broker, *replicas[i], options);
+    syncers_[i]->start();
+  }
+}
+
+ReplicaSessionSource::~ReplicaSessionSource() {
+  stop();
+}
+
+void ReplicaSessionSource::stop() {
+  for (auto& syncer : syncers_) {
+    if (syncer) syncer->stop();
+  }
+}
+
+std::unique_ptr<SessionLookup> ReplicaSessionSource::make_lookup() const {
+  return std::make_unique<ReplicaLookup>(sessions_, users_, directory_users_, directory_groups_);
+}
+
+}  // namespace portcullis::authorize

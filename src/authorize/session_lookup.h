@@ -1,0 +1,58 @@
+#pragma once
+// Where the authorize service finds the records a request is decided on: sessions, users and the
+// directory's users and groups. In all-in-one mode these are replicas of the in-process
+// databroker (replica_session_source.h); tests substitute fakes.
+//
+// Threading: a SessionSource is shared by every worker thread and must outlive the lookups it
+// makes. Each worker thread makes its own SessionLookup once and only ever uses it from that
+// thread, so a lookup may cache state (a replica snapshot) without locks.
+//
+// Record identity doubles as the record version: a replica decodes a new object whenever a record
+// changes, so two lookups returning the same pointer returned the same version of the record.
+
+#include <google/protobuf/struct.pb.h>
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "session.pb.h"
+#include "user.pb.h"
+
+namespace portcullis::authorize {
+
+inline constexpr std::string_view kSessionType = "type.googleapis.com/session.Session";
+inline constexpr std::string_view kUserType = "type.googleapis.com/user.User";
+inline constexpr std::string_view kDirectoryUserType = "pomerium.io/DirectoryUser";
+inline constexpr std::string_view kDirectoryGroupType = "pomerium.io/DirectoryGroup";
+
+using SessionRecord = std::shared_ptr<const session::Session>;
+using UserRecord = std::shared_ptr<const user::User>;
+using StructRecord = std::shared_ptr<const google::protobuf::Struct>;
+
+// One worker thread's view of the records. Not thread-safe; never blocks.
+class SessionLookup {
+ public:
+  virtual ~SessionLookup() = default;
+
+  // True once sessions and users have been loaded at least once. Before that a request that
+  // carries a session handle cannot be decided (the session may well exist).
+  virtual bool ready() = 0;
+  // Null when there is no such record.
+  virtual SessionRecord session(std::string_view id) = 0;
+  virtual UserRecord user(std::string_view id) = 0;
+  virtual StructRecord directory_user(std::string_view user_id) = 0;
+  virtual StructRecord directory_group(std::string_view group_id) = 0;
+  // A number that changes whenever any directory group changes: the groups claim carries group
+  // names, so a cached identity token is rebuilt when it moves.
+  virtual std::uint64_t directory_groups_version() = 0;
+};
+
+// Makes the per-thread lookups; shared, thread-safe.
+class SessionSource {
+ public:
+  virtual ~SessionSource() = default;
+  virtual std::unique_ptr<SessionLookup> make_lookup() const = 0;
+};
+
+}  // namespace portcullis::authorize
