@@ -3,6 +3,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 
+#include "crypto/encoding.h"
+#include "crypto/random.h"
+#include "databroker/grpc_client.h"
 #include "http/listener.h"
 #include "telemetry/log.h"
 
@@ -60,12 +63,6 @@ Server::~Server() {
 int Server::run() {
   const auto& options = config_->options;
   std::size_t n = worker_count(options);
-  try {
-    snapshot_ = proxy::Snapshot::build(config_, metrics_, n);
-  } catch (const std::exception& e) {
-    telemetry::log_error("cannot start", {{"error", e.what()}});
-    return 1;
-  }
   if (options.has_service("databroker")) {
     bool serve_grpc = serves_databroker_grpc(options);
     if (serve_grpc && options.shared_secret.empty()) {
@@ -79,6 +76,19 @@ int Server::run() {
       telemetry::log_error("cannot start", {{"service", "databroker"}, {"error", e.what()}});
       return 1;
     }
+  }
+  if (options.shared_secret.empty()) {
+    telemetry::log_warn("no shared_secret configured: using a random one for this process");
+    generated_shared_secret_ = crypto::random_bytes(32);
+  }
+  try {
+    start_session_replicas();
+    snapshot_ = proxy::Snapshot::build(config_, metrics_, n, authorize_environment());
+  } catch (const std::exception& e) {
+    telemetry::log_error("cannot start", {{"error", e.what()}});
+    if (sessions_) sessions_->stop();
+    if (databroker_) databroker_->stop();
+    return 1;
   }
 
   try {
@@ -130,9 +140,41 @@ int Server::run() {
   control_.run();
   for (auto& thread : threads_) thread.join();
   threads_.clear();
+  if (sessions_) sessions_->stop();
   if (databroker_) databroker_->stop();
   telemetry::log_info("stopped");
   return 0;
+}
+
+void Server::start_session_replicas() {
+  const auto& options = config_->options;
+  databroker::DataBroker* broker = databroker();
+  if (broker == nullptr && !options.databroker_service_urls.empty() &&
+      !options.shared_secret.empty()) {
+    databroker::GrpcClientOptions client;
+    client.urls = options.databroker_internal_service_url.empty()
+                      ? options.databroker_service_urls
+                      : std::vector<std::string>{options.databroker_internal_service_url};
+    client.shared_secret =
+        crypto::base64_decode(options.shared_secret, crypto::Base64::kStandard).value_or("");
+    client.insecure = options.grpc_insecure;
+    client.ca_pem = options.certificate_authority_pem;
+    client.timeout = options.grpc_client_timeout;
+    remote_databroker_ = std::make_unique<databroker::GrpcDataBroker>(std::move(client));
+    broker = remote_databroker_.get();
+  }
+  if (broker == nullptr) {
+    telemetry::log_warn("no databroker: requests with a session handle are answered 503");
+    return;
+  }
+  sessions_ = std::make_shared<authorize::ReplicaSessionSource>(*broker);
+}
+
+authorize::AuthorizeEnvironment Server::authorize_environment() const {
+  authorize::AuthorizeEnvironment environment;
+  environment.sessions = sessions_;
+  environment.generated_shared_secret = generated_shared_secret_;
+  return environment;
 }
 
 void Server::start_side_listeners() {
@@ -232,7 +274,8 @@ void Server::reload(std::string_view reason) {
   }
   std::shared_ptr<const proxy::Snapshot> snapshot;
   try {
-    snapshot = proxy::Snapshot::build(result.config, metrics_, workers_.size());
+    snapshot =
+        proxy::Snapshot::build(result.config, metrics_, workers_.size(), authorize_environment());
   } catch (const std::exception& e) {
     metrics_.config_reloaded(false);
     telemetry::log_error("config reload rejected",

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "app/databroker_service.h"
+#include "authorize/authorizer.h"
+#include "authorize/replica_session_source.h"
 #include "config/config.h"
 #include "http/simple_server.h"
 #include "proxy/snapshot.h"
@@ -39,11 +41,19 @@ class Server {
   void drain();
   http::awaitable<void> watch_config_file();
   http::SimpleResponse health(const http::SimpleRequest& request) const;
+  // Starts the session replicas (in-process databroker, or the remote one in split mode).
+  void start_session_replicas();
+  authorize::AuthorizeEnvironment authorize_environment() const;
 
   std::string config_path_;
   std::shared_ptr<const config::Config> config_;
   telemetry::MetricsRegistry metrics_;
   std::unique_ptr<DatabrokerService> databroker_;  // stopped after the workers have finished
+  std::unique_ptr<databroker::DataBroker> remote_databroker_;  // split mode: over gRPC
+  // Sessions, users and directory records for authorize; shared with every snapshot's
+  // authorizer; its syncers stop before the databroker does.
+  std::shared_ptr<authorize::ReplicaSessionSource> sessions_;
+  std::string generated_shared_secret_;  // decoded; when the config has no shared_secret
   std::shared_ptr<const proxy::Snapshot> snapshot_;
   std::vector<std::unique_ptr<proxy::Worker>> workers_;
   std::vector<std::thread> threads_;

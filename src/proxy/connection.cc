@@ -72,6 +72,22 @@ awaitable<bool> reject(Exchange& ex, Stream& stream, RequestParser* parser, int 
   co_return kept;
 }
 
+// Answers with a locally made reply; the connection survives only when the request was fully read.
+template <class Stream>
+awaitable<bool> answer(Exchange& ex, Stream& stream, RequestParser& parser,
+                       const LocalReply& reply) {
+  bool keep = ex.keep_alive && parser.is_done();
+  bool kept = co_await send_local(ex, stream, reply, keep);
+  if (!keep) co_await linger(stream, *ex.client_deadline);
+  co_return kept;
+}
+
+// The request's header fields as views, for the authorize service.
+void collect_header_views(const bhttp::fields& fields, std::vector<policy::HeaderView>& out) {
+  out.clear();
+  for (const auto& field : fields) out.push_back({field.name_string(), field.value()});
+}
+
 template <class Stream>
 awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadline,
                                ConnectionState& buffers, beast::flat_buffer& buffer,
@@ -187,6 +203,22 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadlin
     co_return finish(kept);
   }
 
+  const auto& authorizer = snap.authorizer();
+  if (target.path.starts_with(authorize::kWellKnownPath)) {
+    authorize::WellKnownRequest well_known;
+    well_known.method = req.method_string();
+    well_known.path = target.path;
+    well_known.scheme = ex.scheme;
+    well_known.host = host;
+    well_known.if_none_match = req[bhttp::field::if_none_match];
+    well_known.cors_preflight = req.method() == bhttp::verb::options &&
+                                req.find(bhttp::field::origin) != req.end() &&
+                                req.find(bhttp::field::access_control_request_method) != req.end();
+    if (auto reply = authorizer.well_known(well_known)) {
+      co_return finish(co_await answer(ex, stream, parser, to_local_reply(std::move(*reply))));
+    }
+  }
+
   const config::Route* route = snap.routes().match(host, target.path);
   if (route == nullptr) {
     co_return finish(co_await reject(ex, stream, &parser, 404, "no route for this host and path"));
@@ -200,12 +232,38 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadlin
     co_return finish(co_await send_local(ex, stream, redirect, ex.keep_alive && parser.is_done()));
   }
 
-  // Until authorization exists, only public routes reach their upstream (fail closed).
-  if (!route->allow_public_unauthenticated_access) {
-    int status = route->denies_everything() ? 403 : 401;
-    co_return finish(co_await reject(
-        ex, stream, &parser, status,
-        status == 403 ? "access to this route is denied" : "sign-in is required for this route"));
+  // Authorization: every route but the public ones is decided here, before any action.
+  authorize::CheckRequest check;
+  check.method = req.method_string();
+  check.scheme = route->from_scheme;
+  check.host = host;
+  check.path = target.path;
+  check.query = target.query;
+  check.accept = req[bhttp::field::accept];
+  check.client_ip = ex.client_ip;
+  check.request_id = ex.request_id;
+  if (authorize::Authorizer::evaluates(*route)) {
+    collect_header_views(req, buffers.header_views);
+    check.headers = buffers.header_views;
+    auto now = std::chrono::system_clock::now();
+    auto result = authorizer.check(worker.id(), *route, check, buffers.upstream_headers, now);
+    if (logging) {
+      std::string line;
+      line.reserve(512);
+      authorizer.format_decision_log(line, result, *route, check);
+      worker.access_log(line);
+    }
+    if (!result.allowed) {
+      co_return finish(co_await answer(ex, stream, parser,
+                                       to_local_reply(authorizer.deny_reply(result, check, now))));
+    }
+    ex.upstream_headers = &buffers.upstream_headers;
+  } else if (!route->set_request_headers.empty()) {
+    collect_header_views(req, buffers.header_views);
+    check.headers = buffers.header_views;
+    if (authorizer.public_headers(*route, check, buffers.upstream_headers)) {
+      ex.upstream_headers = &buffers.upstream_headers;
+    }
   }
 
   if (route->response) {

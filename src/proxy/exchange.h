@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "authorize/header_list.h"
 #include "http/asio.h"
 #include "http/deadline.h"
 #include "proxy/local_reply.h"
@@ -38,6 +39,9 @@ struct Exchange {
   std::string user_agent;
   std::string_view accept;  // "application/json" when the client prefers JSON errors, else ""
   const RouteRuntime* route = nullptr;
+  // Headers authorize set for the upstream request (identity headers, rendered
+  // set_request_headers); null: the route's set_request_headers apply as written.
+  const authorize::HeaderList* upstream_headers = nullptr;
   int status = 0;
   std::uint64_t bytes_received = 0;
   std::uint64_t bytes_sent = 0;
@@ -60,6 +64,8 @@ struct ConnectionState {
   std::optional<RequestParser> request_parser;
   std::optional<ResponseParser> response_parser;
   std::optional<Exchange> exchange;
+  std::vector<policy::HeaderView> header_views;  // the request's headers, for authorize
+  authorize::HeaderList upstream_headers;        // what authorize adds to the upstream request
 };
 
 // The stall bound for writing to the client.
@@ -86,8 +92,9 @@ http::awaitable<bool> send_local(Exchange& ex, Stream& stream, const LocalReply&
   const auto& headers = ex.route ? ex.route->route->set_response_headers
                                  : ex.snapshot->options().set_response_headers;
   set_response_headers(res, headers);
-  res.set(bhttp::field::content_type, reply.content_type);
+  if (!reply.content_type.empty()) res.set(bhttp::field::content_type, reply.content_type);
   if (!reply.location.empty()) res.set(bhttp::field::location, reply.location);
+  for (const auto& [name, value] : reply.headers) res.set(name, value);
   res.body() = reply.body;
   res.keep_alive(keep_alive);
   res.prepare_payload();

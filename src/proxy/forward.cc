@@ -316,7 +316,13 @@ awaitable<bool> forward_request(Exchange& ex, Client& client, beast::flat_buffer
   strip_hop_by_hop(req, websocket);
   strip_identity_headers(req, options.cookie_name);
   for (const auto& name : route.remove_request_headers) req.erase(name);
-  for (const auto& header : route.set_request_headers) req.set(header.name, header.value);
+  // Custom claim header names are identity headers too: never the client's value.
+  for (const auto& [name, claim] : options.jwt_claims_headers) req.erase(name);
+  if (ex.upstream_headers != nullptr) {
+    for (const auto& header : ex.upstream_headers->items()) req.set(header.name, header.value);
+  } else {
+    for (const auto& header : route.set_request_headers) req.set(header.name, header.value);
+  }
   set_forwarded_headers(req, {ex.peer_ip, ex.scheme, original_host, options.xff_num_trusted_hops});
   req.set("x-request-id", ex.request_id);
   req.target(target);

@@ -113,6 +113,7 @@ LocalReply error_reply(int status, std::string_view detail, std::string_view req
                        std::string_view accept) {
   LocalReply reply;
   reply.status = status;
+  reply.headers.emplace_back(authorize::kInterceptedHeader, "true");
   if (prefers_json(accept)) {
     reply.content_type = "application/json";
     reply.body = "{\"error\":";
@@ -139,6 +140,16 @@ LocalReply error_reply(int status, std::string_view detail, std::string_view req
   append_html_escaped(reply.body, request_id);
   reply.body.append("</code></p>\n</body></html>\n");
   return reply;
+}
+
+LocalReply to_local_reply(authorize::Reply&& reply) {
+  LocalReply out;
+  out.status = reply.status;
+  out.content_type = std::move(reply.content_type);
+  out.body = std::move(reply.body);
+  out.location = std::move(reply.location);
+  out.headers = std::move(reply.headers);
+  return out;
 }
 
 std::string rewrite_path(const config::Route& route, std::string_view path) {

@@ -4,7 +4,10 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include "authorize/reply.h"
 #include "config/config.h"
 
 namespace portcullis::proxy {
@@ -13,12 +16,17 @@ struct LocalReply {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
-  std::string location;  // for redirects
+  std::string location;                                      // for redirects
+  std::vector<std::pair<std::string, std::string>> headers;  // further response headers
 };
 
 // A small page for an error status. JSON ({"error","request_id"}) when the client prefers it.
+// Marked as a Portcullis-generated response (x-pomerium-intercepted-response: true).
 LocalReply error_reply(int status, std::string_view detail, std::string_view request_id,
                        std::string_view accept);
+
+// A response made by the authorize service.
+LocalReply to_local_reply(authorize::Reply&& reply);
 
 std::string_view reason_phrase(int status);
 

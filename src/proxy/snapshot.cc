@@ -37,7 +37,8 @@ http::UpstreamTarget make_target(const config::Route& route, const config::Upstr
 
 std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Config> config,
                                                 telemetry::MetricsRegistry& metrics,
-                                                std::size_t workers) {
+                                                std::size_t workers,
+                                                authorize::AuthorizeEnvironment authorize) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->config_ = std::move(config);
   const auto& options = snapshot->config_->options;
@@ -61,6 +62,9 @@ std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Co
     }
     snapshot->runtimes_.push_back(std::move(runtime));
   }
+
+  snapshot->authorizer_ = std::make_unique<authorize::Authorizer>(
+      snapshot->config_, std::move(authorize), std::max<std::size_t>(workers, 1));
 
   if (!options.insecure_server) {
     std::vector<http::CertificatePem> certificates;

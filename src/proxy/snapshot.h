@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "authorize/authorizer.h"
 #include "config/config.h"
 #include "http/tls.h"
 #include "http/upstream_pool.h"
@@ -32,10 +33,12 @@ struct BalancerState {
 
 class Snapshot {
  public:
-  // Throws std::runtime_error when a TLS certificate or an upstream TLS setting does not load.
+  // Throws std::runtime_error when a TLS certificate, an upstream TLS setting, the signing key
+  // or a route policy does not load. `authorize` gives the authorizer its session records.
   static std::shared_ptr<const Snapshot> build(std::shared_ptr<const config::Config> config,
                                                telemetry::MetricsRegistry& metrics,
-                                               std::size_t workers);
+                                               std::size_t workers,
+                                               authorize::AuthorizeEnvironment authorize = {});
 
   const config::Config& config() const { return *config_; }
   const config::Options& options() const { return config_->options; }
@@ -43,6 +46,8 @@ class Snapshot {
   const RouteRuntime& runtime(const config::Route& route) const { return runtimes_[route.index]; }
   http::ServerTlsContexts* tls() const { return tls_.get(); }
   const PathOptions& path_options() const { return path_options_; }
+  // Route policies, identity headers and the built-in authorize endpoints of this config.
+  const authorize::Authorizer& authorizer() const { return *authorizer_; }
 
   // Picks an upstream of `route` on `worker` per its load-balancing policy.
   std::size_t pick_upstream(const config::Route& route, std::size_t worker,
@@ -56,6 +61,7 @@ class Snapshot {
   std::vector<RouteRuntime> runtimes_;
   std::unique_ptr<http::ServerTlsContexts> tls_;
   PathOptions path_options_;
+  std::unique_ptr<authorize::Authorizer> authorizer_;
   // balancers_[worker][route index]; each worker writes only its own row.
   mutable std::vector<std::vector<BalancerState>> balancers_;
 };
