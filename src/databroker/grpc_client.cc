@@ -74,7 +74,11 @@ GrpcDataBroker::GrpcDataBroker(GrpcClientOptions options)
     } else {
       credentials = grpc::InsecureChannelCredentials();
     }
-    auto channel = grpc::CreateCustomChannel(target->authority, credentials, channel_arguments());
+    auto args = channel_arguments();
+    if (tls && !options_.tls_server_name.empty()) {
+      args.SetSslTargetNameOverride(options_.tls_server_name);
+    }
+    auto channel = grpc::CreateCustomChannel(target->authority, credentials, args);
     stubs_.push_back(::databroker::DataBrokerService::NewStub(channel));
   }
 }

@@ -25,6 +25,8 @@ struct GrpcClientOptions {
   // (http plaintext, https TLS).
   std::optional<bool> insecure;
   std::string ca_pem;  // trust roots for TLS; empty: the system's
+  // The name the server certificate must have; empty: the URL's host.
+  std::string tls_server_name;
   std::chrono::milliseconds timeout{std::chrono::seconds(10)};
 };
 

@@ -325,11 +325,20 @@ TEST(GrpcServerTls, ServesTlsWithTheConfiguredCertificate) {
   server.start();
 
   GrpcClientOptions client_options;
-  client_options.urls = {"https://localhost:" + std::to_string(server.port())};
+  // An address rather than "localhost": no resolver involved.
+  client_options.urls = {"https://127.0.0.1:" + std::to_string(server.port())};
+  client_options.tls_server_name = "localhost";
   client_options.shared_secret = test_secret();
   client_options.ca_pem = read_testdata("cert.pem");
   GrpcDataBroker client(client_options);
   EXPECT_TRUE(client.server_info().ok()) << client.server_info().status().message;
+
+  // The certificate does not name another host.
+  client_options.tls_server_name = "other.example";
+  client_options.timeout = 1s;
+  GrpcDataBroker wrong_name(client_options);
+  EXPECT_EQ(wrong_name.server_info().status().code, Code::kUnavailable);
+  client_options.tls_server_name = "localhost";
 
   // A plaintext client cannot talk to it.
   client_options.insecure = true;
