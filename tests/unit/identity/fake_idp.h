@@ -94,10 +94,10 @@ class FakeIdp {
   std::string id_token_locked(const std::string& subject, const std::string& nonce,
                               const nlohmann::json& extra) {
     auto now = crypto::unix_seconds(std::chrono::system_clock::now());
-    nlohmann::json claims = {{"iss", issuer()},     {"sub", subject},
-                             {"aud", "client-1"},   {"iat", now},
-                             {"exp", now + 300},    {"email", "alice@example.com"},
-                             {"name", "Alice"},     {"groups", {"admins", "staff"}}};
+    nlohmann::json claims = {{"iss", issuer()},   {"sub", subject},
+                             {"aud", "client-1"}, {"iat", now},
+                             {"exp", now + 300},  {"email", "alice@example.com"},
+                             {"name", "Alice"},   {"groups", {"admins", "staff"}}};
     if (!nonce.empty()) claims["nonce"] = nonce;
     for (auto& [name, value] : overrides_.items()) {
       if (value.is_null()) {
@@ -163,14 +163,14 @@ class FakeIdp {
     if (path != "/token") return {404, "text/plain", "not found"};
     last_token_body_ = request.body;
     auto fields = form(request.body);
-    bool basic = request.headers.count("authorization") &&
-                 request.headers.at("authorization") ==
-                     "Basic " + crypto::base64_encode("client-1:secret%2F1",
-                                                      crypto::Base64::kStandard);
+    bool basic =
+        request.headers.count("authorization") &&
+        request.headers.at("authorization") ==
+            "Basic " + crypto::base64_encode("client-1:secret%2F1", crypto::Base64::kStandard);
     bool post = fields["client_id"] == "client-1" && fields["client_secret"] == "secret/1";
-    bool basic_allowed = auth_methods_.empty() ||
-                         std::find(auth_methods_.begin(), auth_methods_.end(),
-                                   "client_secret_basic") != auth_methods_.end();
+    bool basic_allowed =
+        auth_methods_.empty() || std::find(auth_methods_.begin(), auth_methods_.end(),
+                                           "client_secret_basic") != auth_methods_.end();
     if (!((basic && basic_allowed) || post)) {
       return {401, "application/json", R"({"error":"invalid_client"})"};
     }
@@ -183,8 +183,7 @@ class FakeIdp {
       if (!it->second.code_challenge.empty() &&
           crypto::base64url_encode(crypto::sha256(fields["code_verifier"])) !=
               it->second.code_challenge) {
-        return {400, "application/json",
-                R"({"error":"invalid_grant","error_description":"PKCE"})"};
+        return {400, "application/json", R"({"error":"invalid_grant","error_description":"PKCE"})"};
       }
       return token_response("alice", it->second.nonce);
     }
@@ -202,12 +201,12 @@ class FakeIdp {
   crypto::SigningKey key_;
   bool publish_key_ = true;
   bool pkce_ = true;
-  nlohmann::json auth_methods_ = nlohmann::json::array({"client_secret_basic",
-                                                        "client_secret_post"});
+  nlohmann::json auth_methods_ =
+      nlohmann::json::array({"client_secret_basic", "client_secret_post"});
   nlohmann::json overrides_ = nlohmann::json::object();
   int refresh_status_ = 200;
-  nlohmann::json userinfo_ = {{"sub", "alice"}, {"email", "alice@example.com"},
-                              {"department", "research"}};
+  nlohmann::json userinfo_ = {
+      {"sub", "alice"}, {"email", "alice@example.com"}, {"department", "research"}};
   std::map<std::string, Code> codes_;
   std::map<std::string, int> hits_;
   std::vector<std::string> revoked_;

@@ -26,8 +26,12 @@ Keys& keys() {
 
 nlohmann::json base_claims(TimePoint now) {
   auto t = crypto::unix_seconds(now);
-  return {{"iss", "https://idp.test"}, {"sub", "alice"}, {"aud", "client-1"},
-          {"iat", t},                  {"exp", t + 300}, {"nonce", "n-1"}};
+  return {{"iss", "https://idp.test"},
+          {"sub", "alice"},
+          {"aud", "client-1"},
+          {"iat", t},
+          {"exp", t + 300},
+          {"nonce", "n-1"}};
 }
 
 IdTokenExpectations expectations(TimePoint now) {
@@ -115,11 +119,10 @@ TEST(IdToken, SignatureAndAlgorithmAttacks) {
 
   // A signature by a key the provider does not publish, under a published kid.
   auto by_other = keys().other.sign(base_claims(now));
-  auto forged = crypto::base64url_encode(nlohmann::json({{"alg", "ES256"},
-                                                         {"kid", keys().ec.key_id()},
-                                                         {"typ", "JWT"}})
-                                             .dump()) +
-                by_other.substr(by_other.find('.'));
+  auto forged =
+      crypto::base64url_encode(
+          nlohmann::json({{"alg", "ES256"}, {"kid", keys().ec.key_id()}, {"typ", "JWT"}}).dump()) +
+      by_other.substr(by_other.find('.'));
   EXPECT_EQ(std::get<IdTokenError>(check(forged, now)), IdTokenError::kBadSignature);
 
   // An unknown kid: the caller should refresh the JWKS.
@@ -131,8 +134,8 @@ TEST(IdToken, SignatureAndAlgorithmAttacks) {
   auto dot2 = good.find('.', dot1 + 1);
   auto claims = base_claims(now);
   claims["sub"] = "mallory";
-  auto tampered = good.substr(0, dot1 + 1) + crypto::base64url_encode(claims.dump()) +
-                  good.substr(dot2);
+  auto tampered =
+      good.substr(0, dot1 + 1) + crypto::base64url_encode(claims.dump()) + good.substr(dot2);
   EXPECT_EQ(std::get<IdTokenError>(check(tampered, now)), IdTokenError::kBadSignature);
 
   // alg none.

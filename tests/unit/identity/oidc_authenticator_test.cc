@@ -169,9 +169,9 @@ TEST_F(OidcTest, ClientSecretPostWhenBasicIsNotAccepted) {
 
 TEST_F(OidcTest, KeyRotationRefreshesTheJwks) {
   auto [code1, q1] = sign_in();
-  ASSERT_TRUE(run_coroutine(authenticator_.exchange_code(code1, "https://a.test/cb", "v",
-                                                         q1["nonce"]))
-                  .ok());
+  ASSERT_TRUE(
+      run_coroutine(authenticator_.exchange_code(code1, "https://a.test/cb", "v", q1["nonce"]))
+          .ok());
   EXPECT_EQ(authenticator_.key_fetches(), 1u);
   idp_.set_key(testing::generate_signing_key("RSA"));
   clock_.advance(std::chrono::minutes(1));  // past the minimum refresh interval
