@@ -36,6 +36,19 @@ SyncerOptions fast_backoff() {
   return {50ms, 200ms};
 }
 
+TEST(Backoff, DoublesWithJitterUpToTheCap) {
+  Backoff backoff(100ms, 800ms);
+  std::vector<std::pair<int64_t, int64_t>> bounds = {{50, 100},  {100, 200}, {200, 400},
+                                                     {400, 800}, {400, 800}, {400, 800}};
+  for (auto [low, high] : bounds) {
+    auto delay = backoff.next().count();
+    EXPECT_GE(delay, low);
+    EXPECT_LE(delay, high);
+  }
+  backoff.reset();
+  EXPECT_LE(backoff.next().count(), 100);
+}
+
 TEST(Replica, ReadersSeeLoadsAndChanges) {
   Replica<session::Session> replica(kSessionType);
   Replica<session::Session>::Reader reader(replica);
