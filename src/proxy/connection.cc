@@ -239,10 +239,10 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadlin
   check.host = host;
   check.path = target.path;
   check.query = target.query;
-  check.accept = req[bhttp::field::accept];
   check.client_ip = ex.client_ip;
   check.request_id = ex.request_id;
   if (authorize::Authorizer::evaluates(*route)) {
+    check.accept = req[bhttp::field::accept];
     collect_header_views(req, buffers.header_views);
     check.headers = buffers.header_views;
     auto now = std::chrono::system_clock::now();
