@@ -65,8 +65,7 @@ void PgChangeListener::listen_once() {
   auto opened = open_pg_connection(conninfo_);
   if (!opened.ok()) return;
   PgConnection conn(std::move(opened).value(), kListenerStatementTimeout);
-  // The channel name is a constant identifier, not data.
-  if (!conn.exec((std::string("LISTEN ") + kChangeChannel).c_str()).ok()) return;
+  if (!conn.exec(kListenSql).ok()) return;
   // Listening now: anything committed from here on is notified. Read the version to cover what
   // was committed while not listening, then tell the waiters (they re-read after their version).
   auto versions = read_versions(conn);

@@ -25,7 +25,9 @@
 
 namespace portcullis::databroker {
 
-inline constexpr const char* kChangeChannel = "portcullis_record_change";  // see kNotifyVersionsSql
+inline constexpr const char* kChangeChannel = "portcullis_record_change";
+// The channel's name is spelled out in these statements too.
+inline constexpr const char* kListenSql = "LISTEN portcullis_record_change";
 
 // The versions row with the server version, as one snapshot.
 struct PgVersions {

@@ -70,10 +70,11 @@ PostgresStore::PostgresStore(const StoreOptions& options, PostgresStoreSettings 
   }
   listener_ = std::make_unique<PgChangeListener>(
       options_.connection_string, [this](const PgVersions& versions) { observe(versions); },
-      [this](bool) {
-        // A (re)connected listener has reported the versions it read; wake the waiters anyway so
-        // that they re-read the changes after their version.
+      [this](bool connected) {
+        // A (re)connected listener has already reported the versions it read after LISTEN, so
+        // waiters behind them have been woken to re-read the changes after their version.
         std::lock_guard lock(mutex_);
+        listening_ = connected;
         changed_.notify_all();
       });
   if (settings_.cleanup_interval.count() > 0) cleaner_ = std::thread([this] { run_cleaner(); });
@@ -96,7 +97,8 @@ void PostgresStore::close() {
 }
 
 bool PostgresStore::listening() const {
-  return listener_ && listener_->connected();
+  std::lock_guard lock(mutex_);
+  return listening_;
 }
 
 Status PostgresStore::run(const std::function<Status(PgConnection&)>& work) {
@@ -119,7 +121,7 @@ Status PostgresStore::run(const std::function<Status(PgConnection&)>& work) {
 
 void PostgresStore::observe(const PgVersions& versions) {
   std::lock_guard lock(mutex_);
-  if (versions.epoch > known_.epoch ||
+  if (known_.server_version == 0 || versions.epoch > known_.epoch ||
       (versions.epoch == known_.epoch &&
        versions.latest_record_version > known_.latest_record_version)) {
     known_ = versions;

@@ -113,6 +113,7 @@ class PostgresStore final : public RecordStore {
   std::condition_variable changed_;
   bool closed_ = false;
   PgVersions known_;
+  bool listening_ = false;  // whether the change listener is connected
 
   std::unique_ptr<PgChangeListener> listener_;
   std::thread cleaner_;

@@ -39,9 +39,31 @@ constexpr const char* kWriteSql = R"(
   SELECT c.version, o.capacity IS NOT NULL OR o.ttl_us IS NOT NULL
   FROM c LEFT JOIN portcullis.record_options o ON o.type = $1)";
 
-// Live records in record_from_row's column order.
-constexpr const char* kRecordColumns =
-    "r.type, r.id, r.version, r.data, portcullis.micros(r.modified_at), NULL::BIGINT";
+// The statements below select live records in record_from_row's column order.
+
+// $1 type, $2 capacity: every record beyond the `capacity` most recently modified, oldest first.
+constexpr const char* kOverCapacitySql = R"(
+  SELECT * FROM (
+    SELECT r.type, r.id, r.version, r.data, portcullis.micros(r.modified_at), NULL::BIGINT
+    FROM portcullis.records r WHERE r.type = $1 ORDER BY r.version DESC OFFSET $2) r
+  ORDER BY r.version)";
+
+// $1 type, $2 ttl and $3 now (micros): the records not modified within the ttl, oldest first.
+constexpr const char* kExpiredSql = R"(
+  SELECT r.type, r.id, r.version, r.data, portcullis.micros(r.modified_at), NULL::BIGINT
+  FROM portcullis.records r
+  WHERE r.type = $1
+    AND r.modified_at + $2::BIGINT * INTERVAL '1 microsecond' < portcullis.from_micros($3::BIGINT)
+  ORDER BY r.version)";
+
+// $1 type, $2 id, $3 now (micros): the live record to patch, locked.
+constexpr const char* kPatchTargetSql = R"(
+  SELECT r.type, r.id, r.version, r.data, portcullis.micros(r.modified_at), NULL::BIGINT
+  FROM portcullis.records r LEFT JOIN portcullis.record_options o ON o.type = r.type
+  WHERE r.type = $1 AND r.id = $2
+    AND (o.ttl_us IS NULL OR
+         r.modified_at + o.ttl_us * INTERVAL '1 microsecond' >= portcullis.from_micros($3::BIGINT))
+  FOR UPDATE OF r)";
 
 int64_t random_server_version(uint64_t previous) {
   std::random_device device;
@@ -110,22 +132,12 @@ Status PostgresStore::enforce_options(PgConnection& conn, const std::string& typ
   if (!options.ok()) return options.status();
   if (PQntuples(options.value().get()) == 0) return {};
   if (auto capacity = pg_optional_int(options.value().get(), 0, 0)) {
-    // Everything but the `capacity` most recently modified, oldest first.
-    auto victims = conn.exec(
-        (std::string("SELECT * FROM (SELECT ") + kRecordColumns +
-         " FROM portcullis.records r WHERE r.type = $1 ORDER BY r.version DESC OFFSET $2) r"
-         " ORDER BY r.version")
-            .c_str(),
-        PgParams().text(type).integer(*capacity));
+    auto victims = conn.exec(kOverCapacitySql, PgParams().text(type).integer(*capacity));
     if (!victims.ok()) return victims.status();
     if (Status status = remove_rows(conn, victims.value().get(), now); !status.ok()) return status;
   }
   if (auto ttl_us = pg_optional_int(options.value().get(), 0, 1)) {
-    auto expired = conn.exec((std::string("SELECT ") + kRecordColumns +
-                              " FROM portcullis.records r WHERE r.type = $1"
-                              " AND r.modified_at + $2::BIGINT * INTERVAL '1 microsecond' <"
-                              " portcullis.from_micros($3::BIGINT) ORDER BY r.version")
-                                 .c_str(),
+    auto expired = conn.exec(kExpiredSql,
                              PgParams().text(type).integer(*ttl_us).integer(micros_from_time(now)));
     if (!expired.ok()) return expired.status();
     if (Status status = remove_rows(conn, expired.value().get(), now); !status.ok()) return status;
@@ -190,12 +202,7 @@ Result<std::vector<Record>> PostgresStore::patch(std::vector<Record> records,
     const TimePoint now = wall_now();
     for (const Record& update : records) {
       auto existing = conn.exec(
-          (std::string("SELECT ") + kRecordColumns +
-           " FROM portcullis.records r LEFT JOIN portcullis.record_options o ON o.type = r.type"
-           " WHERE r.type = $1 AND r.id = $2 AND (o.ttl_us IS NULL OR r.modified_at +"
-           " o.ttl_us * INTERVAL '1 microsecond' >= portcullis.from_micros($3::BIGINT))"
-           " FOR UPDATE OF r")
-              .c_str(),
+          kPatchTargetSql,
           PgParams().text(update.type()).text(update.id()).integer(micros_from_time(now)));
       if (!existing.ok()) return existing.status();
       if (PQntuples(existing.value().get()) == 0) {
