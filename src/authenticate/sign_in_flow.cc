@@ -55,8 +55,7 @@ SignInFlow::SignInFlow(SignInDependencies deps)
     : settings_(std::move(deps.settings)),
       broker_(*deps.broker),
       authenticator_(std::move(deps.authenticator)),
-      clock_(*deps.clock),
-      blocking_(*deps.blocking) {}
+      clock_(*deps.clock) {}
 
 bool SignInFlow::is_authenticate_host(const Request& request) const {
   return lower(request.host) == settings_->authenticate_host;
@@ -176,9 +175,8 @@ http::awaitable<std::optional<LoadedSession>> SignInFlow::load_session_token(
   if (!handle || handle->idp_id != settings_->idp_id) co_return std::nullopt;
   auto* broker = &broker_;
   std::string id = handle->session_id;
-  auto record = co_await run_blocking(blocking_, [broker, id] {
-    return broker->get(std::string(identity::kSessionRecordType), id);
-  });
+  auto record = run_blocking(
+      [broker, id] { return broker->get(std::string(identity::kSessionRecordType), id); });
   if (!record.ok()) co_return std::nullopt;
   LoadedSession loaded;
   if (!record->data().UnpackTo(&loaded.session)) co_return std::nullopt;
@@ -188,9 +186,8 @@ http::awaitable<std::optional<LoadedSession>> SignInFlow::load_session_token(
   }
   if (loaded.session.idp_id() != settings_->idp_id) co_return std::nullopt;
   std::string user_id = loaded.session.user_id();
-  auto user = co_await run_blocking(blocking_, [broker, user_id] {
-    return broker->get(std::string(identity::kUserRecordType), user_id);
-  });
+  auto user = run_blocking(
+      [broker, user_id] { return broker->get(std::string(identity::kUserRecordType), user_id); });
   if (user.ok()) {
     user::User value;
     if (user->data().UnpackTo(&value)) loaded.user = std::move(value);
@@ -223,8 +220,10 @@ http::awaitable<Response> SignInFlow::sign_in(Request request) const {
   if (auto idp = request.param("pomerium_idp_id"); idp && *idp != settings_->idp_id) {
     co_return bad_request("unknown identity provider");
   }
-  auto existing =
-      co_await load_session_token(request.cookie_value(authenticate_cookie_name()).value_or(""));
+  // Named values, not temporaries, go into co_await expressions (GCC 12 can destroy temporaries
+  // of a co_await operand twice).
+  std::string own_cookie = request.cookie_value(authenticate_cookie_name()).value_or("");
+  auto existing = co_await load_session_token(std::move(own_cookie));
   if (existing) {
     auto location =
         route_callback_url(*target, existing->session, existing->handle.databroker_server_version,
@@ -306,9 +305,11 @@ http::awaitable<Response> SignInFlow::oauth2_callback(Request request) const {
   if (auto cookie = request.cookie_value(pkce_name)) {
     verifier = decode_pkce_cookie(settings_->cookie_secret, pkce_name, *cookie, t).value_or("");
   }
+  std::string callback_uri = settings_->authenticate_url + std::string(kOAuthCallbackPath);
+  std::string nonce = nonce_for_state(settings_->cookie_secret, *state);
+  std::string code_value = *code;
   auto identity = co_await authenticator_->exchange_code(
-      *code, settings_->authenticate_url + std::string(kOAuthCallbackPath), verifier,
-      nonce_for_state(settings_->cookie_secret, *state));
+      std::move(code_value), std::move(callback_uri), std::move(verifier), std::move(nonce));
   if (!identity.ok()) {
     const auto& error = identity.error();
     telemetry::log_info("sign-in failed at the code exchange", {{"error", error.message}});
@@ -333,9 +334,8 @@ http::awaitable<Response> SignInFlow::oauth2_callback(Request request) const {
   identity::apply_identity(identity.value(), session);
   auto* broker = &broker_;
   std::string user_id = session.user_id();
-  auto existing_user = co_await run_blocking(blocking_, [broker, user_id] {
-    return broker->get(std::string(identity::kUserRecordType), user_id);
-  });
+  auto existing_user = run_blocking(
+      [broker, user_id] { return broker->get(std::string(identity::kUserRecordType), user_id); });
   user::User user;
   if (existing_user.ok()) existing_user->data().UnpackTo(&user);
   user.set_id(user_id);
@@ -345,8 +345,8 @@ http::awaitable<Response> SignInFlow::oauth2_callback(Request request) const {
   std::vector<databroker::Record> records = {
       identity::make_record(identity::kUserRecordType, user.id(), user),
       identity::make_record(identity::kSessionRecordType, session.id(), session)};
-  auto stored = co_await run_blocking(
-      blocking_, [broker, records = std::move(records)]() mutable { return broker->put(records); });
+  auto stored = run_blocking(
+      [broker, records = std::move(records)]() mutable { return broker->put(records); });
   if (!stored.ok()) {
     telemetry::log_error("storing the session failed", {{"error", stored.status().message}});
     co_return error_response(503, "Service Unavailable", "the session could not be stored");

@@ -19,9 +19,9 @@
 // Bad input always gets a 4xx page and changes nothing (no cookie, no databroker write).
 //
 // Threading: immutable after construction; handlers may run concurrently on any io_context.
-// Databroker calls run on the `blocking` pool (see blocking.h).
+// Databroker calls go through run_blocking (blocking.h): inline for now, which suits the
+// in-process databroker; split mode needs them off the event loop.
 
-#include <boost/asio/thread_pool.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,7 +52,6 @@ struct SignInDependencies {
   databroker::DataBroker* broker = nullptr;                // must outlive the flow
   std::shared_ptr<identity::Authenticator> authenticator;  // the IdP of settings->idp_id
   const identity::Clock* clock = nullptr;                  // must outlive the flow
-  boost::asio::thread_pool* blocking = nullptr;            // must outlive the flow
 };
 
 // Extra parameters of a sign-in URL (programmatic logins).
@@ -127,7 +126,6 @@ class SignInFlow {
   databroker::DataBroker& broker_;
   std::shared_ptr<identity::Authenticator> authenticator_;
   const identity::Clock& clock_;
-  boost::asio::thread_pool& blocking_;
 };
 
 }  // namespace portcullis::authenticate

@@ -126,7 +126,9 @@ awaitable<IdpResult<std::shared_ptr<const ProviderMetadata>>> OidcAuthenticator:
   auto url = discovery_url(options_.provider_url);
   if (!url) co_return invalid_response("idp_provider_url is not an absolute http(s) URL");
   metadata_fetches_.fetch_add(1);
-  auto document = co_await fetch_json(*url, http::HeaderList());
+  std::string document_url = *url;
+  http::HeaderList no_headers;
+  auto document = co_await fetch_json(std::move(document_url), std::move(no_headers));
   std::string error;
   std::optional<ProviderMetadata> parsed;
   if (document.ok())
@@ -162,7 +164,9 @@ awaitable<IdpResult<std::shared_ptr<const OidcAuthenticator::KeySet>>> OidcAuthe
   auto metadata = co_await this->metadata(force);
   if (!metadata.ok()) co_return metadata.error();
   key_fetches_.fetch_add(1);
-  auto document = co_await fetch_json(metadata.value()->jwks_uri, http::HeaderList());
+  std::string jwks_uri = metadata.value()->jwks_uri;
+  http::HeaderList no_headers;
+  auto document = co_await fetch_json(std::move(jwks_uri), std::move(no_headers));
   if (!document.ok()) {
     if (cached) co_return cached;
     co_return document.error();
@@ -276,7 +280,8 @@ awaitable<IdpResult<Identity>> OidcAuthenticator::token_request(http::HeaderList
                                                                 bool require_id_token) {
   auto metadata = co_await this->metadata();
   if (!metadata.ok()) co_return metadata.error();
-  auto sent = co_await post_with_client_auth(metadata.value()->token_endpoint, std::move(form));
+  std::string token_endpoint = metadata.value()->token_endpoint;
+  auto sent = co_await post_with_client_auth(std::move(token_endpoint), std::move(form));
   if (!sent.ok()) co_return sent.error();
   const auto& response = sent.value().response;
   if (response.status != 200) co_return error_from_response(response, "token endpoint");
@@ -308,7 +313,8 @@ awaitable<IdpResult<Identity>> OidcAuthenticator::token_request(http::HeaderList
 awaitable<void> OidcAuthenticator::merge_user_info(Identity& identity) {
   auto metadata = co_await this->metadata();
   if (!metadata.ok() || metadata.value()->userinfo_endpoint.empty()) co_return;
-  auto info = co_await user_info(identity.token.access_token);
+  std::string access_token = identity.token.access_token;
+  auto info = co_await user_info(std::move(access_token));
   if (!info.ok()) {
     telemetry::log_warn("userinfo request failed; using the id token claims",
                         {{"error", info.error().message}});
@@ -342,7 +348,8 @@ awaitable<IdpResult<Identity>> OidcAuthenticator::refresh(OAuthToken token) {
   http::HeaderList form;
   form.emplace_back("grant_type", "refresh_token");
   form.emplace_back("refresh_token", token.refresh_token);
-  auto result = co_await token_request(std::move(form), "", false);
+  std::string no_nonce;
+  auto result = co_await token_request(std::move(form), std::move(no_nonce), false);
   if (result.ok() && result.value().token.refresh_token.empty()) {
     result.value().token.refresh_token = token.refresh_token;  // not rotated
   }
@@ -357,7 +364,8 @@ awaitable<IdpResult<nlohmann::json>> OidcAuthenticator::user_info(std::string ac
   }
   http::HeaderList headers;
   headers.emplace_back("Authorization", "Bearer " + access_token);
-  co_return co_await fetch_json(metadata.value()->userinfo_endpoint, std::move(headers));
+  std::string userinfo_endpoint = metadata.value()->userinfo_endpoint;
+  co_return co_await fetch_json(std::move(userinfo_endpoint), std::move(headers));
 }
 
 awaitable<IdpResult<bool>> OidcAuthenticator::revoke(OAuthToken token) {
@@ -374,8 +382,8 @@ awaitable<IdpResult<bool>> OidcAuthenticator::revoke(OAuthToken token) {
     http::HeaderList form;
     form.emplace_back("token", value);
     form.emplace_back("token_type_hint", hint);
-    auto sent =
-        co_await post_with_client_auth(metadata.value()->revocation_endpoint, std::move(form));
+    std::string endpoint = metadata.value()->revocation_endpoint;
+    auto sent = co_await post_with_client_auth(std::move(endpoint), std::move(form));
     if (!sent.ok()) co_return sent.error();
     if (sent.value().response.status != 200) {
       co_return error_from_response(sent.value().response, "revocation endpoint");
