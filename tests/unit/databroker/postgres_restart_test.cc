@@ -34,7 +34,11 @@ class DedicatedServer {
     file >> url_;
   }
   ~DedicatedServer() {
-    if (!dir_.empty()) script("stop");
+    if (dir_.empty()) return;
+    script("stop");
+    // The script removes the directory; this covers a script that could not run at all.
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
   }
   DedicatedServer(const DedicatedServer&) = delete;
   DedicatedServer& operator=(const DedicatedServer&) = delete;
