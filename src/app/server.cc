@@ -3,6 +3,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 
+#include "authenticate/settings.h"
 #include "crypto/encoding.h"
 #include "crypto/random.h"
 #include "databroker/grpc_client.h"
@@ -79,13 +80,18 @@ int Server::run() {
   }
   if (options.shared_secret.empty()) {
     telemetry::log_warn("no shared_secret configured: using a random one for this process");
-    generated_shared_secret_ = crypto::random_bytes(32);
   }
+  generated_.shared_secret = crypto::random_bytes(32);
+  generated_.cookie_secret = crypto::random_bytes(32);
   try {
     start_session_replicas();
-    snapshot_ = proxy::Snapshot::build(config_, metrics_, n, authorize_environment());
+    snapshot_ = build_snapshot(config_, n);
+    if (sign_in_ && (options.has_service("databroker") || options.has_service("authenticate"))) {
+      sign_in_->start_identity_manager();
+    }
   } catch (const std::exception& e) {
     telemetry::log_error("cannot start", {{"error", e.what()}});
+    if (sign_in_) sign_in_->stop();
     if (sessions_) sessions_->stop();
     if (databroker_) databroker_->stop();
     return 1;
@@ -140,6 +146,7 @@ int Server::run() {
   control_.run();
   for (auto& thread : threads_) thread.join();
   threads_.clear();
+  if (sign_in_) sign_in_->stop();
   if (sessions_) sessions_->stop();
   if (databroker_) databroker_->stop();
   telemetry::log_info("stopped");
@@ -163,6 +170,9 @@ void Server::start_session_replicas() {
     remote_databroker_ = std::make_unique<databroker::GrpcDataBroker>(std::move(client));
     broker = remote_databroker_.get();
   }
+  if (options.has_service("proxy") || options.has_service("authenticate")) {
+    sign_in_ = std::make_unique<SignInService>(broker, generated_);
+  }
   if (broker == nullptr) {
     telemetry::log_warn("no databroker: requests with a session handle are answered 503");
     return;
@@ -170,11 +180,22 @@ void Server::start_session_replicas() {
   sessions_ = std::make_shared<authorize::ReplicaSessionSource>(*broker);
 }
 
-authorize::AuthorizeEnvironment Server::authorize_environment() const {
+authorize::AuthorizeEnvironment Server::authorize_environment(
+    const config::Options& options) const {
   authorize::AuthorizeEnvironment environment;
   environment.sessions = sessions_;
-  environment.generated_shared_secret = generated_shared_secret_;
+  if (options.shared_secret.empty()) environment.generated_shared_secret = generated_.shared_secret;
+  environment.idp_id = authenticate::compute_idp_id(options);
   return environment;
+}
+
+std::shared_ptr<const proxy::Snapshot> Server::build_snapshot(
+    std::shared_ptr<const config::Config> config, std::size_t workers) {
+  std::shared_ptr<const authenticate::SignInFlow> flow;
+  if (sign_in_) flow = sign_in_->flow_for(*config);
+  auto environment = authorize_environment(config->options);
+  return proxy::Snapshot::build(std::move(config), metrics_, workers, std::move(environment),
+                                std::move(flow));
 }
 
 void Server::start_side_listeners() {
@@ -274,8 +295,7 @@ void Server::reload(std::string_view reason) {
   }
   std::shared_ptr<const proxy::Snapshot> snapshot;
   try {
-    snapshot =
-        proxy::Snapshot::build(result.config, metrics_, workers_.size(), authorize_environment());
+    snapshot = build_snapshot(result.config, workers_.size());
   } catch (const std::exception& e) {
     metrics_.config_reloaded(false);
     telemetry::log_error("config reload rejected",

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "app/databroker_service.h"
+#include "app/sign_in_service.h"
 #include "authorize/authorizer.h"
 #include "authorize/replica_session_source.h"
 #include "config/config.h"
@@ -43,7 +44,10 @@ class Server {
   http::SimpleResponse health(const http::SimpleRequest& request) const;
   // Starts the session replicas (in-process databroker, or the remote one in split mode).
   void start_session_replicas();
-  authorize::AuthorizeEnvironment authorize_environment() const;
+  authorize::AuthorizeEnvironment authorize_environment(const config::Options& options) const;
+  // The snapshot of `config` with its authorizer and sign-in endpoints; throws what they throw.
+  std::shared_ptr<const proxy::Snapshot> build_snapshot(
+      std::shared_ptr<const config::Config> config, std::size_t workers);
 
   std::string config_path_;
   std::shared_ptr<const config::Config> config_;
@@ -53,7 +57,10 @@ class Server {
   // Sessions, users and directory records for authorize; shared with every snapshot's
   // authorizer; its syncers stop before the databroker does.
   std::shared_ptr<authorize::ReplicaSessionSource> sessions_;
-  std::string generated_shared_secret_;  // decoded; when the config has no shared_secret
+  GeneratedSecrets generated_;  // decoded; used when the config has no shared/cookie secret
+  // The sign-in endpoints and the identity manager (null when neither proxy nor authenticate
+  // runs here); stopped before the databroker.
+  std::unique_ptr<SignInService> sign_in_;
   std::shared_ptr<const proxy::Snapshot> snapshot_;
   std::vector<std::unique_ptr<proxy::Worker>> workers_;
   std::vector<std::thread> threads_;

@@ -98,6 +98,7 @@ class SignInFlow {
   http::awaitable<Response> user_page(Request request) const;
 
   bool is_authenticate_host(const Request& request) const;
+  const AuthenticateSettings& settings() const { return *settings_; }
   // The session named by the request's cookie (the authenticate cookie on the authenticate host)
   // or, on route hosts, by its Authorization headers; nullopt when absent, forged or over.
   http::awaitable<std::optional<LoadedSession>> load_session(Request request) const;

@@ -8,6 +8,7 @@
 #include "proxy/header_rules.h"
 #include "proxy/read_message.h"
 #include "proxy/request_target.h"
+#include "proxy/sign_in_adapter.h"
 #include "telemetry/log.h"
 
 namespace portcullis::proxy {
@@ -86,6 +87,48 @@ awaitable<bool> answer(Exchange& ex, Stream& stream, RequestParser& parser,
 void collect_header_views(const bhttp::fields& fields, std::vector<policy::HeaderView>& out) {
   out.clear();
   for (const auto& field : fields) out.push_back({field.name_string(), field.value()});
+}
+
+// Reads the rest of a request body of at most `limit` bytes; nullopt when it is longer or the
+// connection fails.
+template <class Stream>
+awaitable<std::optional<std::string>> read_small_body(Stream& stream, beast::flat_buffer& buffer,
+                                                      RequestParser& parser, std::size_t limit) {
+  std::string body;
+  std::string chunk(kReadChunk, '\0');
+  while (!parser.is_done()) {
+    auto& space = parser.get().body();
+    space.data = chunk.data();
+    space.size = chunk.size();
+    space.more = true;
+    if (auto ec = co_await read_body_some(stream, buffer, parser)) co_return std::nullopt;
+    body.append(chunk.data(), chunk.size() - parser.get().body().size);
+    if (body.size() > limit) co_return std::nullopt;
+  }
+  co_return body;
+}
+
+// The sign-in endpoints: the authenticate host's pages and /.pomerium/* on route hosts. Returns
+// nullopt when the flow does not serve this request (it is then routed as usual).
+template <class Stream>
+awaitable<std::optional<bool>> serve_sign_in(Exchange& ex, Stream& stream,
+                                             beast::flat_buffer& buffer, RequestParser& parser,
+                                             const authenticate::SignInFlow& flow,
+                                             std::string_view host, const RequestTarget& target) {
+  auto& req = parser.get();
+  auto request = make_sign_in_request(req, req.method_string(), ex.scheme, host, target.path,
+                                      target.query, ex.client_ip);
+  if (!flow.handles(request)) co_return std::nullopt;
+  if (!parser.is_done()) {
+    auto body = co_await read_small_body(stream, buffer, parser, kMaxSignInBody);
+    if (!body) {
+      ex.keep_alive = false;
+      co_return co_await reject(ex, stream, nullptr, 413, "request body too large");
+    }
+    request.body = std::move(*body);
+  }
+  auto response = co_await flow.handle(std::move(request));
+  co_return co_await answer(ex, stream, parser, to_local_reply(std::move(response)));
 }
 
 template <class Stream>
@@ -216,6 +259,15 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadlin
                                 req.find(bhttp::field::access_control_request_method) != req.end();
     if (auto reply = authorizer.well_known(well_known)) {
       co_return finish(co_await answer(ex, stream, parser, to_local_reply(std::move(*reply))));
+    }
+  }
+
+  // Sign-in endpoints before routing: the authenticate host needs no route.
+  if (const auto* flow = snap.sign_in();
+      flow != nullptr &&
+      (is_pomerium_path(target.path) || same_host(host, snap.authenticate_host()))) {
+    if (auto kept = co_await serve_sign_in(ex, stream, buffer, parser, *flow, host, target)) {
+      co_return finish(*kept);
     }
   }
 

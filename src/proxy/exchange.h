@@ -3,6 +3,7 @@
 // pipeline uses to answer locally. Templates over the downstream stream type (plain TCP or TLS).
 
 #include <algorithm>
+#include <boost/beast/core/string.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -94,7 +95,14 @@ http::awaitable<bool> send_local(Exchange& ex, Stream& stream, const LocalReply&
   set_response_headers(res, headers);
   if (!reply.content_type.empty()) res.set(bhttp::field::content_type, reply.content_type);
   if (!reply.location.empty()) res.set(bhttp::field::location, reply.location);
-  for (const auto& [name, value] : reply.headers) res.set(name, value);
+  for (const auto& [name, value] : reply.headers) {
+    // Set-Cookie repeats; every other header replaces the configured one of its name.
+    if (http::beast::iequals(name, "set-cookie")) {
+      res.insert(name, value);
+    } else {
+      res.set(name, value);
+    }
+  }
   res.body() = reply.body;
   res.keep_alive(keep_alive);
   res.prepare_payload();

@@ -35,10 +35,10 @@ http::UpstreamTarget make_target(const config::Route& route, const config::Upstr
 
 }  // namespace
 
-std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Config> config,
-                                                telemetry::MetricsRegistry& metrics,
-                                                std::size_t workers,
-                                                authorize::AuthorizeEnvironment authorize) {
+std::shared_ptr<const Snapshot> Snapshot::build(
+    std::shared_ptr<const config::Config> config, telemetry::MetricsRegistry& metrics,
+    std::size_t workers, authorize::AuthorizeEnvironment authorize,
+    std::shared_ptr<const authenticate::SignInFlow> sign_in) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->config_ = std::move(config);
   const auto& options = snapshot->config_->options;
@@ -65,6 +65,10 @@ std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Co
 
   snapshot->authorizer_ = std::make_unique<authorize::Authorizer>(
       snapshot->config_, std::move(authorize), std::max<std::size_t>(workers, 1));
+  if (sign_in) {
+    snapshot->authenticate_host_ = sign_in->settings().authenticate_host;
+    snapshot->sign_in_ = std::move(sign_in);
+  }
 
   if (!options.insecure_server) {
     std::vector<http::CertificatePem> certificates;

@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "authenticate/sign_in_flow.h"
 #include "authorize/authorizer.h"
 #include "config/config.h"
 #include "http/tls.h"
@@ -34,11 +35,12 @@ struct BalancerState {
 class Snapshot {
  public:
   // Throws std::runtime_error when a TLS certificate, an upstream TLS setting, the signing key
-  // or a route policy does not load. `authorize` gives the authorizer its session records.
-  static std::shared_ptr<const Snapshot> build(std::shared_ptr<const config::Config> config,
-                                               telemetry::MetricsRegistry& metrics,
-                                               std::size_t workers,
-                                               authorize::AuthorizeEnvironment authorize = {});
+  // or a route policy does not load. `authorize` gives the authorizer its session records;
+  // `sign_in` serves the sign-in endpoints (null: this process does not serve them).
+  static std::shared_ptr<const Snapshot> build(
+      std::shared_ptr<const config::Config> config, telemetry::MetricsRegistry& metrics,
+      std::size_t workers, authorize::AuthorizeEnvironment authorize = {},
+      std::shared_ptr<const authenticate::SignInFlow> sign_in = nullptr);
 
   const config::Config& config() const { return *config_; }
   const config::Options& options() const { return config_->options; }
@@ -48,6 +50,10 @@ class Snapshot {
   const PathOptions& path_options() const { return path_options_; }
   // Route policies, identity headers and the built-in authorize endpoints of this config.
   const authorize::Authorizer& authorizer() const { return *authorizer_; }
+  // The sign-in endpoints (the authenticate host and /.pomerium/* on route hosts), or null.
+  const authenticate::SignInFlow* sign_in() const { return sign_in_.get(); }
+  // host[:port] of authenticate_service_url, lower-case; empty without sign-in endpoints.
+  std::string_view authenticate_host() const { return authenticate_host_; }
 
   // Picks an upstream of `route` on `worker` per its load-balancing policy.
   std::size_t pick_upstream(const config::Route& route, std::size_t worker,
@@ -62,6 +68,8 @@ class Snapshot {
   std::unique_ptr<http::ServerTlsContexts> tls_;
   PathOptions path_options_;
   std::unique_ptr<authorize::Authorizer> authorizer_;
+  std::shared_ptr<const authenticate::SignInFlow> sign_in_;
+  std::string authenticate_host_;
   // balancers_[worker][route index]; each worker writes only its own row.
   mutable std::vector<std::vector<BalancerState>> balancers_;
 };
