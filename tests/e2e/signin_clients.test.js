@@ -99,7 +99,7 @@ describe('sign-in for API clients and hostile input', () => {
       await page.goto(signInUrl);
       await signIn(page, BOB);
       await page.waitForURL((u) => u.href.startsWith(`http://localhost:${local.port}/cb`));
-      const hit = await local.waitHit();
+      const hit = await local.waitHit('/cb');
       assert.equal(hit.path, '/cb');
       assert.equal(hit.query.cli, '1', 'the redirect URI\'s own query is kept');
       const jwt = hit.query.pomerium_jwt;
@@ -218,27 +218,20 @@ describe('sign-in for API clients and hostile input', () => {
   });
 
   test('a state from another browser: the callback replayed in a second context gets a 4xx and creates nothing', async () => {
-    const before = await sessionIds();
-    const codesBefore = (await stack.idp.events()).grants.authorization_code ?? 0;
     const contextA = await freshContext(browser.browser);
     const contextB = await freshContext(browser.browser);
     try {
+      // A's browser completes the provider step (and its own sign-in); its callback URL is kept.
       const pageA = await contextA.newPage();
-      let captured = null;
-      // A's browser completes the provider step; its callback is held back and handed to B.
-      await pageA.route((u) => u.pathname === '/oauth2/callback', (route) => {
-        captured = route.request().url();
-        route.abort();
-      });
-      await pageA.goto(stack.url(hosts.app, '/state-a'));
-      await pageA.waitForSelector('#username');
-      await pageA.fill('#username', CAROL.username);
-      await pageA.fill('#password', CAROL.password);
-      await pageA.click('#submit');
-      await waitFor(() => captured, { what: 'the held-back /oauth2/callback' });
+      const { callbacks } = await signInThrough(pageA, stack.url(hosts.app, '/state-a'), CAROL);
+      const captured = callbacks.oauth2;
+      assert.ok(captured, 'the /oauth2/callback URL was seen');
       const u = new URL(captured);
       assert.ok(u.searchParams.get('code') && u.searchParams.get('state'), captured);
 
+      // B replays it: refused on the state (B has no CSRF cookie) before any code exchange.
+      const before = await sessionIds();
+      const tokenCallsBefore = (await stack.idp.events()).routes.token ?? 0;
       const pageB = await contextB.newPage();
       const res = await pageB.goto(captured);
       assert.ok([400, 401, 403].includes(res.status()), `foreign state: ${res.status()} at ${pageB.url()}`);
@@ -246,8 +239,8 @@ describe('sign-in for API clients and hostile input', () => {
       const names = (await contextB.cookies([stack.origin(hosts.app), stack.authnUrl])).map((c) => c.name);
       assert.ok(!names.includes('_pomerium') && !names.includes('_pomerium_authenticate'), `no session cookie in B: ${names}`);
       assert.deepEqual(await sessionIds(), before, 'no session created');
-      const codesAfter = (await stack.idp.events()).grants.authorization_code ?? 0;
-      assert.equal(codesAfter, codesBefore, 'the code was never exchanged');
+      const tokenCallsAfter = (await stack.idp.events()).routes.token ?? 0;
+      assert.equal(tokenCallsAfter, tokenCallsBefore, 'refused before the code went to the provider\'s token endpoint');
     } finally {
       await contextA.close();
       await contextB.close();

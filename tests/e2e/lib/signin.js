@@ -499,8 +499,8 @@ export async function startLocalCallbackServer() {
   return {
     port: server.address().port,
     hits,
-    /** The next hit (or the latest if one arrived already and `already` is set). */
-    waitHit: (timeoutMs = 15000) => waitFor(() => hits.at(-1), { timeoutMs, what: 'a hit on the local redirect target' }),
+    /** The first hit on `path` (browsers also ask for /favicon.ico). */
+    waitHit: (path, timeoutMs = 15000) => waitFor(() => hits.find((h) => h.path === path), { timeoutMs, what: `a hit on the local redirect target ${path}` }),
     close: () => new Promise((r) => {
       server.closeAllConnections();
       server.close(r);
