@@ -41,21 +41,21 @@ Response bad_request(std::string_view detail) {
 
 std::string make_sign_in_url(const AuthenticateSettings& settings, std::string_view redirect_uri,
                              identity::TimePoint now, const SignInUrlOptions& options) {
-  boost::urls::url url(settings.authenticate_url);
-  url.set_path(kSignInPath);
-  auto params = url.params();
-  params.append({"pomerium_redirect_uri", redirect_uri});
-  params.append({"pomerium_idp_id", settings.idp_id});
-  if (!options.callback_uri.empty()) params.append({"pomerium_callback_uri", options.callback_uri});
-  if (options.programmatic) params.append({"pomerium_programmatic", "true"});
-  return crypto::sign_url(url.buffer(), settings.shared_secret, now).value_or("");
+  crypto::SignInUrlOptions url_options;
+  url_options.idp_id = settings.idp_id;
+  url_options.callback_uri = options.callback_uri;
+  url_options.programmatic = options.programmatic;
+  return crypto::sign_in_url(settings.authenticate_url, redirect_uri, settings.shared_secret, now,
+                             url_options)
+      .value_or("");
 }
 
 SignInFlow::SignInFlow(SignInDependencies deps)
     : settings_(std::move(deps.settings)),
       broker_(*deps.broker),
       authenticator_(std::move(deps.authenticator)),
-      clock_(*deps.clock) {}
+      clock_(*deps.clock),
+      pool_(deps.blocking) {}
 
 bool SignInFlow::is_authenticate_host(const Request& request) const {
   return lower(request.host) == settings_->authenticate_host;
@@ -175,8 +175,10 @@ http::awaitable<std::optional<LoadedSession>> SignInFlow::load_session_token(
   if (!handle || handle->idp_id != settings_->idp_id) co_return std::nullopt;
   auto* broker = &broker_;
   std::string id = handle->session_id;
-  auto record = run_blocking(
-      [broker, id] { return broker->get(std::string(identity::kSessionRecordType), id); });
+  auto get_session = [broker, &id] {
+    return broker->get(std::string(identity::kSessionRecordType), id);
+  };
+  auto record = co_await run_blocking(pool_, get_session);
   if (!record.ok()) co_return std::nullopt;
   LoadedSession loaded;
   if (!record->data().UnpackTo(&loaded.session)) co_return std::nullopt;
@@ -186,8 +188,10 @@ http::awaitable<std::optional<LoadedSession>> SignInFlow::load_session_token(
   }
   if (loaded.session.idp_id() != settings_->idp_id) co_return std::nullopt;
   std::string user_id = loaded.session.user_id();
-  auto user = run_blocking(
-      [broker, user_id] { return broker->get(std::string(identity::kUserRecordType), user_id); });
+  auto get_user = [broker, &user_id] {
+    return broker->get(std::string(identity::kUserRecordType), user_id);
+  };
+  auto user = co_await run_blocking(pool_, get_user);
   if (user.ok()) {
     user::User value;
     if (user->data().UnpackTo(&value)) loaded.user = std::move(value);
@@ -334,8 +338,10 @@ http::awaitable<Response> SignInFlow::oauth2_callback(Request request) const {
   identity::apply_identity(identity.value(), session);
   auto* broker = &broker_;
   std::string user_id = session.user_id();
-  auto existing_user = run_blocking(
-      [broker, user_id] { return broker->get(std::string(identity::kUserRecordType), user_id); });
+  auto get_user = [broker, &user_id] {
+    return broker->get(std::string(identity::kUserRecordType), user_id);
+  };
+  auto existing_user = co_await run_blocking(pool_, get_user);
   user::User user;
   if (existing_user.ok()) existing_user->data().UnpackTo(&user);
   user.set_id(user_id);
@@ -345,8 +351,8 @@ http::awaitable<Response> SignInFlow::oauth2_callback(Request request) const {
   std::vector<databroker::Record> records = {
       identity::make_record(identity::kUserRecordType, user.id(), user),
       identity::make_record(identity::kSessionRecordType, session.id(), session)};
-  auto stored = run_blocking(
-      [broker, records = std::move(records)]() mutable { return broker->put(records); });
+  auto put_records = [broker, &records] { return broker->put(records); };
+  auto stored = co_await run_blocking(pool_, put_records);
   if (!stored.ok()) {
     telemetry::log_error("storing the session failed", {{"error", stored.status().message}});
     co_return error_response(503, "Service Unavailable", "the session could not be stored");

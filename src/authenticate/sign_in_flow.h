@@ -19,13 +19,14 @@
 // Bad input always gets a 4xx page and changes nothing (no cookie, no databroker write).
 //
 // Threading: immutable after construction; handlers may run concurrently on any io_context.
-// Databroker calls go through run_blocking (blocking.h): inline for now, which suits the
-// in-process databroker; split mode needs them off the event loop.
+// Databroker calls go through run_blocking (blocking.h): on the dependencies' BlockingPool, so a
+// PostgreSQL store or a remote databroker does not block the worker's event loop.
 
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "authenticate/blocking.h"
 #include "authenticate/exchange.h"
 #include "authenticate/session_handle.h"
 #include "authenticate/settings.h"
@@ -52,6 +53,8 @@ struct SignInDependencies {
   databroker::DataBroker* broker = nullptr;                // must outlive the flow
   std::shared_ptr<identity::Authenticator> authenticator;  // the IdP of settings->idp_id
   const identity::Clock* clock = nullptr;                  // must outlive the flow
+  // Where databroker calls run (must outlive the flow); null: inline on the caller's thread.
+  BlockingPool* blocking = nullptr;
 };
 
 // Extra parameters of a sign-in URL (programmatic logins).
@@ -127,6 +130,7 @@ class SignInFlow {
   databroker::DataBroker& broker_;
   std::shared_ptr<identity::Authenticator> authenticator_;
   const identity::Clock& clock_;
+  BlockingPool* pool_;
 };
 
 }  // namespace portcullis::authenticate

@@ -146,8 +146,10 @@ http::awaitable<Response> SignInFlow::sign_out(Request request) const {
   std::vector<identity::OAuthToken> tokens;
   auto* broker = &broker_;
   for (const auto& id : ids) {
-    auto record = run_blocking(
-        [broker, id] { return broker->get(std::string(identity::kSessionRecordType), id); });
+    auto get_session = [broker, &id] {
+      return broker->get(std::string(identity::kSessionRecordType), id);
+    };
+    auto record = co_await run_blocking(pool_, get_session);
     if (!record.ok()) continue;
     session::Session session;
     if (!record->data().UnpackTo(&session) || session.idp_id() != settings_->idp_id) continue;
@@ -155,8 +157,8 @@ http::awaitable<Response> SignInFlow::sign_out(Request request) const {
     tokens.push_back(identity::oauth_token_of(session));
     std::vector<databroker::Record> tombstone = {record.value()};
     *tombstone.front().mutable_deleted_at() = identity::to_timestamp(t);
-    auto deleted =
-        run_blocking([broker, tombstone]() mutable { return broker->put(std::move(tombstone)); });
+    auto put_tombstone = [broker, &tombstone] { return broker->put(std::move(tombstone)); };
+    auto deleted = co_await run_blocking(pool_, put_tombstone);
     if (!deleted.ok()) {
       telemetry::log_warn("deleting the session failed", {{"error", deleted.status().message}});
     }

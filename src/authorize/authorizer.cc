@@ -6,6 +6,7 @@
 #include "config/route_policy.h"
 #include "crypto/encoding.h"
 #include "crypto/random.h"
+#include "crypto/signed_url.h"
 #include "telemetry/log.h"
 
 namespace portcullis::authorize {
@@ -249,8 +250,10 @@ Reply Authorizer::deny_reply(const CheckResult& result, const CheckRequest& requ
   if (status == kStatusSignInRedirect) {
     std::string redirect_uri = std::string(request.scheme) + "://" + std::string(request.host) +
                                std::string(request.path) + std::string(request.query);
-    auto url = sign_in_url(config_->options.authenticate_service_url, redirect_uri,
-                           environment_.idp_id, shared_secret_, now);
+    crypto::SignInUrlOptions options;
+    options.idp_id = environment_.idp_id;
+    auto url = crypto::sign_in_url(config_->options.authenticate_service_url, redirect_uri,
+                                   shared_secret_, now, options);
     if (url) return redirect_reply(std::move(*url));
     status = kStatusUnauthorized;  // nowhere to sign in: answer as to an API client
   }

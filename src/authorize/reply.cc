@@ -1,52 +1,8 @@
 #include "authorize/reply.h"
 
-#include <boost/url/parse.hpp>
-#include <boost/url/url.hpp>
-
-#include "crypto/signed_url.h"
 #include "telemetry/log.h"
 
 namespace portcullis::authorize {
-namespace {
-
-// Go's url.QueryEscape: unreserved bytes kept, space as '+', the rest %XX.
-void append_query_escaped(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (unsigned char c : text) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else if (c == ' ') {
-      out.push_back('+');
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-}
-
-}  // namespace
-
-std::optional<std::string> sign_in_url(std::string_view authenticate_service_url,
-                                       std::string_view redirect_uri, std::string_view idp_id,
-                                       std::string_view key,
-                                       std::chrono::system_clock::time_point now) {
-  auto parsed = boost::urls::parse_absolute_uri(authenticate_service_url);
-  if (!parsed || !parsed->has_authority()) return std::nullopt;
-  // The sign-in path replaces whatever path, query or fragment the authenticate URL has.
-  boost::urls::url base(*parsed);
-  base.set_encoded_path("/.pomerium/sign_in");
-  base.remove_query();
-  base.remove_fragment();
-  std::string url = std::string(base.buffer()) + "?pomerium_redirect_uri=";
-  append_query_escaped(url, redirect_uri);
-  if (!idp_id.empty()) {
-    url.append("&pomerium_idp_id=");
-    append_query_escaped(url, idp_id);
-  }
-  return crypto::sign_url(url, key, now);
-}
 
 policy::ReasonSet shown_reasons(const policy::Decision& decision) {
   return decision.deny.value ? decision.deny.reasons : decision.allow.reasons;

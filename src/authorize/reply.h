@@ -25,14 +25,6 @@ struct Reply {
 inline constexpr std::string_view kInterceptedHeader = "x-pomerium-intercepted-response";
 inline constexpr int kStatusUnavailable = 503;
 
-// <authenticate_service_url>/.pomerium/sign_in?pomerium_redirect_uri=<redirect_uri>
-// [&pomerium_idp_id=<idp_id>], signed as crypto::sign_url does; nullopt when the authenticate URL
-// is not an absolute URL.
-std::optional<std::string> sign_in_url(std::string_view authenticate_service_url,
-                                       std::string_view redirect_uri, std::string_view idp_id,
-                                       std::string_view key,
-                                       std::chrono::system_clock::time_point now);
-
 // The reasons a decision shows the user: the deny reasons when deny won, else the allow
 // reasons (why nothing allowed).
 policy::ReasonSet shown_reasons(const policy::Decision& decision);

@@ -57,37 +57,14 @@ HandleToken find_handle_token(std::span<const policy::HeaderView> headers,
     auto value = trim(header.value);
     if (!value.empty()) return {value, HandleSource::kPomeriumAuthorization};
   }
-  static constexpr std::string_view kPomerium = "Pomerium ";
-  static constexpr std::string_view kBearer = "Bearer Pomerium-";
   for (const auto& header : headers) {
     if (!iequals(header.name, "authorization")) continue;
-    auto value = trim(header.value);
-    if (value.starts_with(kPomerium)) {
-      auto token = trim(value.substr(kPomerium.size()));
-      if (!token.empty()) return {token, HandleSource::kAuthorizationPomerium};
-    } else if (value.starts_with(kBearer)) {
-      auto token = value.substr(kBearer.size());
-      if (!token.empty()) return {token, HandleSource::kAuthorizationBearer};
-    }
+    auto found = crypto::handle_from_authorization(header.value);
+    if (found.token.empty()) continue;
+    return {found.token, found.bearer ? HandleSource::kAuthorizationBearer
+                                      : HandleSource::kAuthorizationPomerium};
   }
   return {};
-}
-
-std::optional<SessionHandle> verify_session_handle(std::string_view token, std::string_view key) {
-  if (key.empty()) return std::nullopt;
-  auto claims = crypto::verify_hs256(token, key);
-  if (!claims) return std::nullopt;
-  auto jti = claims->find("jti");
-  if (jti == claims->end() || !jti->is_string() || jti->get_ref<const std::string&>().empty()) {
-    return std::nullopt;
-  }
-  SessionHandle handle;
-  handle.session_id = jti->get<std::string>();
-  if (auto sub = claims->find("sub"); sub != claims->end()) {
-    if (!sub->is_string()) return std::nullopt;
-    handle.user_id = sub->get<std::string>();
-  }
-  return handle;
 }
 
 HandleCache::HandleCache(std::size_t slots) : slots_(std::max<std::size_t>(slots, 1)) {}

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/session_handle.h"
 #include "policy/input.h"
 
 namespace portcullis::authorize {
@@ -33,15 +34,15 @@ struct HandleToken {
 HandleToken find_handle_token(std::span<const policy::HeaderView> headers,
                               std::string_view cookie_name);
 
-// What a verified handle says.
-struct SessionHandle {
-  std::string session_id;  // jti
-  std::string user_id;     // sub
-};
+// What a verified handle says (the codec is shared with the authenticate side).
+using crypto::SessionHandle;
 
 // The handle in `token` when it is an HS256 JWS under `key` with a non-empty string `jti`
 // (and `sub`, when present, a string); nullopt for anything forged, truncated or malformed.
-std::optional<SessionHandle> verify_session_handle(std::string_view token, std::string_view key);
+inline std::optional<SessionHandle> verify_session_handle(std::string_view token,
+                                                          std::string_view key) {
+  return crypto::decode_session_handle(token, key);
+}
 
 // Verified handles of one worker thread, keyed by the token bytes: a direct-mapped table of
 // `slots` entries (a collision replaces the older entry). Only successful verifications are

@@ -215,4 +215,24 @@ std::string_view to_string(SignedUrlStatus status) {
   return "unknown";
 }
 
+std::optional<std::string> sign_in_url(std::string_view authenticate_url,
+                                       std::string_view redirect_uri, std::string_view key,
+                                       std::chrono::system_clock::time_point now,
+                                       const SignInUrlOptions& options) {
+  auto parsed = boost::urls::parse_absolute_uri(authenticate_url);
+  if (!parsed || !parsed->has_authority() || parsed->host().empty()) return std::nullopt;
+  boost::urls::url url(*parsed);
+  url.set_encoded_path("/.pomerium/sign_in");
+  url.remove_query();
+  url.remove_fragment();
+  auto params = url.params();
+  params.append({"pomerium_redirect_uri", redirect_uri});
+  if (!options.idp_id.empty()) params.append({"pomerium_idp_id", options.idp_id});
+  if (!options.callback_uri.empty()) {
+    params.append({"pomerium_callback_uri", options.callback_uri});
+  }
+  if (options.programmatic) params.append({"pomerium_programmatic", "true"});
+  return sign_url(url.buffer(), key, now);
+}
+
 }  // namespace portcullis::crypto

@@ -43,4 +43,20 @@ std::string_view to_string(SignedUrlStatus status);
 SignedUrlStatus verify_signed_url(std::string_view url, std::string_view key,
                                   std::chrono::system_clock::time_point now);
 
+// Extra parameters of a sign-in URL (programmatic logins).
+struct SignInUrlOptions {
+  std::string_view idp_id;        // pomerium_idp_id; left out when empty
+  std::string_view callback_uri;  // pomerium_callback_uri; left out when empty
+  bool programmatic = false;      // pomerium_programmatic=true
+};
+
+// <authenticate_url>/.pomerium/sign_in?pomerium_redirect_uri=<redirect_uri>[&...], signed as
+// sign_url does: what authorize answers a browser without a session with, and what the
+// programmatic login endpoint returns. The authenticate URL's own path, query and fragment are
+// replaced. nullopt when `authenticate_url` is not an absolute URL with a host.
+std::optional<std::string> sign_in_url(std::string_view authenticate_url,
+                                       std::string_view redirect_uri, std::string_view key,
+                                       std::chrono::system_clock::time_point now,
+                                       const SignInUrlOptions& options = {});
+
 }  // namespace portcullis::crypto

@@ -409,14 +409,16 @@ TEST(WellKnown, Documents) {
 }
 
 TEST(SignInUrl, Query) {
-  auto url = sign_in_url("https://authn.example.com/ignored/path?x=1", "https://a.example/p q",
-                         "idp-1", kSecret, kNow);
+  crypto::SignInUrlOptions options;
+  options.idp_id = "idp-1";
+  auto url = crypto::sign_in_url("https://authn.example.com/ignored/path?x=1",
+                                 "https://a.example/p q", kSecret, kNow, options);
   ASSERT_TRUE(url);
   EXPECT_TRUE(url->starts_with("https://authn.example.com/.pomerium/sign_in?pomerium_expiry="));
   EXPECT_NE(url->find("pomerium_idp_id=idp-1"), std::string::npos);
   EXPECT_NE(url->find("pomerium_redirect_uri=https%3A%2F%2Fa.example%2Fp+q"), std::string::npos);
   EXPECT_EQ(crypto::verify_signed_url(*url, kSecret, kNow), crypto::SignedUrlStatus::kValid);
-  EXPECT_FALSE(sign_in_url("not a url", "https://a", "", kSecret, kNow));
+  EXPECT_FALSE(crypto::sign_in_url("not a url", "https://a", kSecret, kNow));
 }
 
 TEST(AuthorizeErrorReply, EscapesEverything) {
