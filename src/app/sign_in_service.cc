@@ -66,6 +66,7 @@ std::shared_ptr<const authenticate::SignInFlow> SignInService::flow_for(
   deps.settings = std::make_shared<const authenticate::AuthenticateSettings>(std::move(*settings));
   deps.broker = broker_;
   deps.clock = &clock_;
+  deps.blocking = &blocking_;
   return std::make_shared<const authenticate::SignInFlow>(std::move(deps));
 }
 

@@ -53,6 +53,8 @@ class SignInService {
   databroker::DataBroker* broker_;
   GeneratedSecrets secrets_;
   identity::SystemClock clock_;
+  // The handlers' databroker calls run here, off the proxy workers' event loops.
+  authenticate::BlockingPool blocking_{2};
   mutable std::mutex mutex_;  // guards the three members below
   std::string idp_id_;        // of the current provider
   std::string provider_key_;  // idp_id and the CA it trusts: a new key means a new client
