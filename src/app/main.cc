@@ -17,6 +17,7 @@ using portcullis::config::Diagnostic;
 
 int validate(const std::string& path) {
   auto result = portcullis::config::load_config_file(path);
+  portcullis::config::check_serving_requirements(result);
   std::size_t errors = 0, warnings = 0;
   for (const auto& d : result.diagnostics) {
     std::cout << d.to_string() << "\n";
@@ -33,6 +34,7 @@ int validate(const std::string& path) {
 
 int serve(const std::string& path) {
   auto result = portcullis::config::load_config_file(path);
+  portcullis::config::check_serving_requirements(result);
   if (result.ok()) portcullis::telemetry::set_log_level(result.config->options.log_level);
   for (const auto& d : result.diagnostics) {
     bool error = d.severity == Diagnostic::Severity::kError;

@@ -280,6 +280,7 @@ SimpleResponse Server::health(const SimpleRequest& request) const {
 void Server::reload(std::string_view reason) {
   if (draining_) return;
   auto result = config::load_config_file(config_path_);
+  config::check_serving_requirements(result);
   std::string errors;
   for (const auto& d : result.diagnostics) {
     if (d.severity == config::Diagnostic::Severity::kError) {

@@ -243,6 +243,13 @@ LoadResult load_config_file(const std::string& path, EnvLookup env = process_env
 LoadResult load_config_text(const std::string& text, const std::string& source_path,
                             EnvLookup env = process_env);
 
+// Checks what serving needs beyond a well-formed file: with the proxy or authenticate service and
+// a route that is not public, sign-in needs the identity provider (idp_provider_url unless the
+// provider is google, idp_client_id, idp_client_secret); each missing key is an error naming it.
+// Errors are appended to `result` and clear its config. (`portcullis policy` evaluates routes
+// without this check: it signs nobody in.)
+void check_serving_requirements(LoadResult& result);
+
 // Parses a Go-style duration ("30s", "1m30s", "150ms", "0"). nullopt when malformed.
 std::optional<Duration> parse_duration(std::string_view text);
 

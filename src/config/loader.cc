@@ -110,4 +110,27 @@ LoadResult load_config_file(const std::string& path, EnvLookup env) {
   return load_config_text(*text, path, env);
 }
 
+void check_serving_requirements(LoadResult& result) {
+  if (!result.config) return;
+  const Options& options = result.config->options;
+  if (!options.has_service("proxy") && !options.has_service("authenticate")) return;
+  bool protected_route = false;
+  for (const auto& route : result.config->routes) {
+    protected_route = protected_route || !route.allow_public_unauthenticated_access;
+  }
+  if (!protected_route) return;
+  bool failed = false;
+  auto require = [&](std::string_view key, const std::string& value) {
+    if (!value.empty()) return;
+    failed = true;
+    result.diagnostics.push_back(
+        {Diagnostic::Severity::kError, std::string(key), 0,
+         std::string(key) + " is required: routes that are not public need sign-in"});
+  };
+  if (options.idp_provider != "google") require("idp_provider_url", options.idp_provider_url);
+  require("idp_client_id", options.idp_client_id);
+  require("idp_client_secret", options.idp_client_secret);
+  if (failed) result.config = nullptr;
+}
+
 }  // namespace portcullis::config

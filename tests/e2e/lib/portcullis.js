@@ -48,7 +48,7 @@ export function writeConfigAtomically(file, config) {
 
 /**
  * A config with fresh ports and the keys every instance needs (plain HTTP listener, secrets,
- * authenticate URL, health listener off the shared default port). Overrides are merged on top.
+ * authenticate URL, a placeholder identity provider, health listener off the shared default port). Overrides are merged on top.
  */
 export async function baseConfig(overrides = {}) {
   const config = {
@@ -57,6 +57,11 @@ export async function baseConfig(overrides = {}) {
     authenticate_service_url: 'https://authenticate.example.test',
     shared_secret: secret32(),
     cookie_secret: secret32(),
+    // Serving routes that are not public needs an identity provider; suites that sign in
+    // override these with a real one.
+    idp_provider_url: 'https://idp.example.test',
+    idp_client_id: 'portcullis-e2e',
+    idp_client_secret: 'e2e-client-secret',
     grpc_address: `127.0.0.1:${await freePort()}`,
     health_check_addr: `127.0.0.1:${await freePort()}`,
     log_level: 'info',
