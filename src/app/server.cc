@@ -192,7 +192,7 @@ authorize::AuthorizeEnvironment Server::authorize_environment(
 std::shared_ptr<const proxy::Snapshot> Server::build_snapshot(
     std::shared_ptr<const config::Config> config, std::size_t workers) {
   std::shared_ptr<const authenticate::SignInFlow> flow;
-  if (sign_in_) flow = sign_in_->flow_for(*config);
+  if (sign_in_) flow = sign_in_->flow_for(*config, sessions_);
   auto environment = authorize_environment(config->options);
   return proxy::Snapshot::build(std::move(config), metrics_, workers, std::move(environment),
                                 std::move(flow));

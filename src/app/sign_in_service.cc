@@ -12,6 +12,8 @@ namespace portcullis::app {
 namespace {
 
 constexpr std::string_view kGoogleIssuer = "https://accounts.google.com";
+// How long the route callback waits for a new session to reach the local replica.
+constexpr auto kAwaitSessionTimeout = std::chrono::seconds(2);
 
 // An OpenID Connect client together with the HTTP client it talks through (which must outlive it).
 struct OidcProvider {
@@ -39,7 +41,7 @@ SignInService::~SignInService() {
 }
 
 std::shared_ptr<const authenticate::SignInFlow> SignInService::flow_for(
-    const config::Config& config) {
+    const config::Config& config, std::shared_ptr<const authorize::ReplicaSessionSource> sessions) {
   if (broker_ == nullptr) {
     telemetry::log_warn("sign-in endpoints not served: this process has no databroker");
     return nullptr;
@@ -67,6 +69,16 @@ std::shared_ptr<const authenticate::SignInFlow> SignInService::flow_for(
   deps.broker = broker_;
   deps.clock = &clock_;
   deps.blocking = &blocking_;
+  if (sessions) {
+    deps.await_session = [sessions](std::uint64_t server_version, std::uint64_t record_version) {
+      const auto& replica = sessions->sessions();
+      if (replica.versions().server_version != server_version) return;
+      if (!replica.wait_for_record_version(record_version, kAwaitSessionTimeout)) {
+        telemetry::log_warn("the new session is not in this process's replica yet",
+                            {{"record_version", record_version}});
+      }
+    };
+  }
   return std::make_shared<const authenticate::SignInFlow>(std::move(deps));
 }
 

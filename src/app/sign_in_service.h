@@ -14,6 +14,7 @@
 #include <string>
 
 #include "authenticate/sign_in_flow.h"
+#include "authorize/replica_session_source.h"
 #include "config/config.h"
 #include "databroker/client.h"
 #include "identity/clock.h"
@@ -38,8 +39,12 @@ class SignInService {
 
   // The sign-in endpoints for `config`; null (with a warning logged) when this process does not
   // serve them: no databroker, or no identity provider configured. Throws std::runtime_error for
-  // settings that do not load (authenticate_service_url, secrets, the provider's CA).
-  std::shared_ptr<const authenticate::SignInFlow> flow_for(const config::Config& config);
+  // settings that do not load (authenticate_service_url, secrets, the provider's CA). `sessions`
+  // (may be null) are the replicas authorize reads: the route callback waits for them to hold a
+  // new session before the browser returns.
+  std::shared_ptr<const authenticate::SignInFlow> flow_for(
+      const config::Config& config,
+      std::shared_ptr<const authorize::ReplicaSessionSource> sessions);
 
   // Starts the identity manager (once) when a provider is configured.
   void start_identity_manager();

@@ -55,7 +55,8 @@ SignInFlow::SignInFlow(SignInDependencies deps)
       broker_(*deps.broker),
       authenticator_(std::move(deps.authenticator)),
       clock_(*deps.clock),
-      pool_(deps.blocking) {}
+      pool_(deps.blocking),
+      await_session_(std::move(deps.await_session)) {}
 
 bool SignInFlow::is_authenticate_host(const Request& request) const {
   return lower(request.host) == settings_->authenticate_host;

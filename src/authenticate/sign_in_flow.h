@@ -22,6 +22,8 @@
 // Databroker calls go through run_blocking (blocking.h): on the dependencies' BlockingPool, so a
 // PostgreSQL store or a remote databroker does not block the worker's event loop.
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +57,11 @@ struct SignInDependencies {
   const identity::Clock* clock = nullptr;                  // must outlive the flow
   // Where databroker calls run (must outlive the flow); null: inline on the caller's thread.
   BlockingPool* blocking = nullptr;
+  // Read-your-writes for the route host: blocks (bounded) until the sessions authorize reads
+  // reflect a stored session's (server_version, record_version), so the browser's next request
+  // finds it. Called through run_blocking before the route callback sets the cookie; empty: no
+  // wait.
+  std::function<void(std::uint64_t, std::uint64_t)> await_session;
 };
 
 // Extra parameters of a sign-in URL (programmatic logins).
@@ -131,6 +138,7 @@ class SignInFlow {
   std::shared_ptr<identity::Authenticator> authenticator_;
   const identity::Clock& clock_;
   BlockingPool* pool_;
+  std::function<void(std::uint64_t, std::uint64_t)> await_session_;
 };
 
 }  // namespace portcullis::authenticate

@@ -74,6 +74,13 @@ http::awaitable<Response> SignInFlow::callback(Request request) const {
     if (check != RedirectCheck::kOk) co_return bad_request(to_string(check));
     location = *redirect_uri;
   }
+  if (await_session_) {
+    auto await_session = [this, &handle] {
+      await_session_(handle->databroker_server_version, handle->databroker_record_version);
+      return true;
+    };
+    co_await run_blocking(pool_, await_session);
+  }
   auto response = Response::redirect(std::move(location));
   response.add_header("Set-Cookie", make_set_cookie(settings_->cookie.name, *jwt, settings_->cookie,
                                                     settings_->cookie.expire, now()));

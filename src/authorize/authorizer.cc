@@ -21,11 +21,13 @@ std::chrono::system_clock::time_point to_time(const google::protobuf::Timestamp&
                                                std::chrono::nanoseconds(t.nanos()));
 }
 
-// Session.Validate: the session belongs to the handle's user and has not expired; an expired
-// access token is only acceptable while it can be refreshed.
-bool session_valid(const session::Session& s, const SessionHandle& handle,
+// Session.Validate: the session belongs to the handle's user and (when it names one) to the
+// routes' identity provider, and has not expired; an expired access token is only acceptable
+// while it can be refreshed.
+bool session_valid(const session::Session& s, const SessionHandle& handle, std::string_view idp_id,
                    std::chrono::system_clock::time_point now) {
   if (s.user_id() != handle.user_id) return false;
+  if (!s.idp_id().empty() && s.idp_id() != idp_id) return false;
   if (s.has_expires_at() && to_time(s.expires_at()) <= now) return false;
   if (s.has_oauth_token() && s.oauth_token().has_expires_at() &&
       to_time(s.oauth_token().expires_at()) <= now &&
@@ -33,6 +35,14 @@ bool session_valid(const session::Session& s, const SessionHandle& handle,
     return false;
   }
   return true;
+}
+
+// Whether the writes `handle` names may still be on their way to the replicas: it carries their
+// versions and was issued lately (its clock may run a little ahead of ours).
+bool recently_issued(const SessionHandle& handle, std::chrono::system_clock::time_point now) {
+  if (handle.databroker_server_version == 0 || handle.databroker_record_version == 0) return false;
+  auto issued = std::chrono::system_clock::time_point(std::chrono::seconds(handle.issued_at));
+  return handle.issued_at > 0 && issued + kRecentHandle >= now;
 }
 
 // The host name of a Host value: without the port, IPv6 brackets kept.
@@ -152,22 +162,42 @@ CheckResult Authorizer::check(std::size_t worker, const config::Route& route,
   auto token = find_handle_token(request.headers, config_->options.cookie_name);
   result.handle_source = token.source;
   SessionRecord session;
-  if (!token.token.empty()) {
-    if (const SessionHandle* handle = w.handles.verify(token.token, shared_secret_)) {
-      if (!w.lookup || !w.lookup->ready()) {
-        result.status = kStatusUnavailable;
-        result.error = "the session store is not available yet";
+  const SessionHandle* handle = nullptr;
+  bool may_lag = false;  // a missing record may still be on its way (see kReplicaWaitLimit)
+  if (!token.token.empty()) handle = w.handles.verify(token.token, shared_secret_);
+  // A handle of another identity provider does not sign in here (reference §4.3 step 6).
+  if (handle != nullptr && handle->idp_id != environment_.idp_id) handle = nullptr;
+  if (handle != nullptr) {
+    if (!w.lookup || !w.lookup->ready()) {
+      result.status = kStatusUnavailable;
+      result.error = "the session store is not available yet";
+      return result;
+    }
+    may_lag = request.wait_for_replicas && recently_issued(*handle, now);
+    session = w.lookup->session(handle->session_id);
+    if (!session && may_lag) {
+      if (w.lookup->sessions_behind(handle->databroker_server_version,
+                                    handle->databroker_record_version)) {
+        result.replicas_behind = true;
         return result;
       }
-      session = w.lookup->session(handle->session_id);
-      if (session && !session_valid(*session, *handle, now)) session = nullptr;
+      session = w.lookup->session(handle->session_id);  // it may have arrived meanwhile
     }
+    if (session && !session_valid(*session, *handle, environment_.idp_id, now)) session = nullptr;
   }
   UserRecord user;
   StructRecord directory_user;
   std::uint64_t groups_version = 0;
   if (session) {
     user = w.lookup->user(session->user_id());
+    if (!user && may_lag) {
+      if (w.lookup->users_behind(handle->databroker_server_version,
+                                 handle->databroker_record_version)) {
+        result.replicas_behind = true;
+        return result;
+      }
+      user = w.lookup->user(session->user_id());
+    }
     directory_user = w.lookup->directory_user(session->user_id());
     groups_version = w.lookup->directory_groups_version();
   }
