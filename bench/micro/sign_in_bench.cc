@@ -6,11 +6,10 @@
 // hop to the blocking pool and back, as they do in the server.
 #include <benchmark/benchmark.h>
 
-#include <boost/url/parse.hpp>
-#include <boost/url/url.hpp>
 #include <memory>
 #include <string>
 
+#include "../../tests/unit/authenticate/sign_in_support.h"
 #include "../../tests/unit/identity/fake_authenticator.h"
 #include "authenticate/sign_in_flow.h"
 #include "databroker/local_client.h"
@@ -21,60 +20,18 @@ namespace {
 
 namespace asio = boost::asio;
 
-Request request_for(std::string_view url, std::string cookie) {
-  auto parsed = boost::urls::parse_uri(url);
-  Request request;
-  request.scheme = parsed->scheme();
-  request.host = parsed->encoded_authority();
-  request.path = parsed->encoded_path();
-  request.query = parsed->encoded_query();
-  request.cookie = std::move(cookie);
-  return request;
-}
-
-std::string cookies_of(const Response& response) {
-  std::string cookie;
-  for (const auto& line : response.set_cookies()) {
-    if (!cookie.empty()) cookie += "; ";
-    cookie += line.substr(0, line.find(';'));
-  }
-  return cookie;
-}
-
-std::string param(std::string_view url, std::string_view name) {
-  for (auto p : boost::urls::parse_uri(url)->params()) {
-    if (p.key == name) return p.value;
-  }
-  return "";
-}
-
 struct Fixture {
   explicit Fixture(bool hop) : store(databroker::make_memory_store({})), broker(*store) {
-    auto settings = std::make_shared<AuthenticateSettings>();
-    settings->authenticate_url = "https://authenticate.example.com";
-    settings->authenticate_host = "authenticate.example.com";
-    settings->shared_secret = std::string(32, 's');
-    settings->cookie_secret = std::string(32, 'c');
-    settings->idp_id = "idp-1";
-    this->settings = settings;
-    authenticator = std::make_shared<testing::FakeAuthenticator>();
+    settings = testing::test_settings("authenticate.example.com");
+    authenticator = std::make_shared<portcullis::testing::FakeAuthenticator>();
     flow = std::make_unique<SignInFlow>(
         SignInDependencies{settings, &broker, authenticator, &clock, hop ? &pool : nullptr});
   }
 
-  // Requests are named locals moved into handle(): GCC 12 mishandles a temporary materialised for
-  // a coroutine's by-value parameter inside co_await.
   http::awaitable<int> round_trip(int n) {
     std::string target = "https://app.example.com/page/" + std::to_string(n);
-    Request first = request_for(make_sign_in_url(*settings, target, clock.now()), "");
-    Response start = co_await flow->handle(std::move(first));
-    boost::urls::url callback("https://authenticate.example.com/oauth2/callback");
-    callback.params().append({"code", "code-" + std::to_string(n)});
-    callback.params().append({"state", param(*start.header("Location"), "state")});
-    Request second = request_for(callback.buffer(), cookies_of(start));
-    Response stored = co_await flow->handle(std::move(second));
-    Request third = request_for(*stored.header("Location"), "");
-    Response done = co_await flow->handle(std::move(third));
+    std::string code = "code-" + std::to_string(n);
+    Response done = co_await testing::sign_in_once(*flow, target, code, clock.now());
     co_return done.status;
   }
 
@@ -82,7 +39,7 @@ struct Fixture {
   std::unique_ptr<databroker::RecordStore> store;
   databroker::LocalDataBroker broker;
   BlockingPool pool{2};
-  std::shared_ptr<testing::FakeAuthenticator> authenticator;
+  std::shared_ptr<portcullis::testing::FakeAuthenticator> authenticator;
   std::shared_ptr<const AuthenticateSettings> settings;
   std::unique_ptr<SignInFlow> flow;
 };
