@@ -5,6 +5,7 @@
 #include <csignal>
 #include <stdexcept>
 
+#include "app/sign_in_service.h"
 #include "config/net_address.h"
 #include "crypto/encoding.h"
 #include "databroker/grpc_client.h"
@@ -145,6 +146,14 @@ int serve_without_proxy(std::shared_ptr<const config::Config> config) {
     telemetry::log_error("cannot start", {{"service", "databroker"}, {"error", e.what()}});
     return 1;
   }
+  // Refreshing sessions is the databroker process's job when it serves alone (under the
+  // identity_manager lease, so one instance does it).
+  SignInService identity(&databroker->broker(), {});
+  try {
+    if (identity.use_identity_provider(options)) identity.start_identity_manager();
+  } catch (const std::exception& e) {
+    telemetry::log_error("identity manager not started", {{"error", e.what()}});
+  }
   for (;;) {
     int signal = 0;
     if (sigwait(&signals, &signal) != 0) continue;
@@ -155,6 +164,7 @@ int serve_without_proxy(std::shared_ptr<const config::Config> config) {
     telemetry::log_info("stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
     break;
   }
+  identity.stop();
   databroker->stop();
   telemetry::log_info("stopped");
   return 0;

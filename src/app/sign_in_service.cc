@@ -110,6 +110,12 @@ std::shared_ptr<identity::Authenticator> SignInService::provider_for(const confi
   return authenticator;
 }
 
+bool SignInService::use_identity_provider(const config::Options& options) {
+  if (!provider_configured(options)) return false;
+  provider_for(options, authenticate::compute_idp_id(options));
+  return true;
+}
+
 std::shared_ptr<identity::Authenticator> SignInService::authenticator_for(
     const std::string& idp_id) const {
   std::lock_guard lock(mutex_);

@@ -46,6 +46,10 @@ class SignInService {
       const config::Config& config,
       std::shared_ptr<const authorize::ReplicaSessionSource> sessions);
 
+  // Takes the identity provider of `options` without serving sign-in (a databroker-only process
+  // that runs the identity manager). False when none is configured.
+  bool use_identity_provider(const config::Options& options);
+
   // Starts the identity manager (once) when a provider is configured.
   void start_identity_manager();
   void stop();
