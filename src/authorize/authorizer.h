@@ -39,9 +39,21 @@ struct AuthorizeEnvironment {
   // The decoded shared secret to use when the configuration has none (generated once per
   // process, so that it survives reloads); empty: generate one per snapshot.
   std::string generated_shared_secret;
-  // The identity provider id sign-in URLs carry (pomerium_idp_id); empty: left out.
+  // The identity provider id of the routes (authenticate's compute_idp_id): sign-in URLs carry it
+  // (pomerium_idp_id; empty: left out), and a session handle or session record naming another
+  // one does not sign in (reference §4.3 step 6).
   std::string idp_id;
 };
+
+// Read-your-writes right after sign-in (reference §6.3): the first request may reach authorize
+// before the replicas hold the session or user its handle names. A caller that can wait asks
+// check() with CheckRequest::wait_for_replicas, gets replicas_behind instead of a decision while
+// that is so, and asks again every kReplicaRetryInterval until kReplicaWaitLimit has passed; then
+// it asks without waiting and gets a decision on what exists. Only handles issued within
+// kRecentHandle are waited for: the writes a handle names happen when it is issued.
+inline constexpr auto kReplicaRetryInterval = std::chrono::milliseconds(3);
+inline constexpr auto kReplicaWaitLimit = std::chrono::seconds(1);
+inline constexpr auto kRecentHandle = std::chrono::seconds(60);
 
 // The request as authorize sees it. Everything is borrowed for the duration of the call.
 struct CheckRequest {
@@ -55,6 +67,8 @@ struct CheckRequest {
   std::string_view request_id;
   std::span<const policy::HeaderView> headers;
   policy::ClientCertificateView client_certificate;
+  // The caller will ask again shortly when the answer is replicas_behind (see kReplicaWaitLimit).
+  bool wait_for_replicas = false;
 };
 
 struct CheckResult {
@@ -63,6 +77,9 @@ struct CheckResult {
   policy::Decision decision;
   HandleSource handle_source = HandleSource::kNone;
   bool signed_in = false;
+  // No decision yet (status 0; only with wait_for_replicas): the session or user the handle names
+  // is missing from a replica that has not caught up with the handle's writes. Ask again shortly.
+  bool replicas_behind = false;
   std::string_view error;  // why the decision could not be made (status 503)
   // Who the request comes from; views into the worker's cache, valid until its next check().
   std::string_view session_id;

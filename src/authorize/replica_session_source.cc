@@ -3,6 +3,11 @@
 namespace portcullis::authorize {
 namespace {
 
+bool behind(databroker::ReplicaVersions at, std::uint64_t server_version,
+            std::uint64_t record_version) {
+  return at.server_version == server_version && at.record_version < record_version;
+}
+
 class ReplicaLookup final : public SessionLookup {
  public:
   ReplicaLookup(const databroker::Replica<session::Session>& sessions,
@@ -25,6 +30,12 @@ class ReplicaLookup final : public SessionLookup {
   UserRecord user(std::string_view id) override { return users_.find(id); }
   StructRecord directory_user(std::string_view id) override { return directory_users_.find(id); }
   StructRecord directory_group(std::string_view id) override { return directory_groups_.find(id); }
+  bool sessions_behind(std::uint64_t server_version, std::uint64_t record_version) override {
+    return behind(sessions_.versions(), server_version, record_version);
+  }
+  bool users_behind(std::uint64_t server_version, std::uint64_t record_version) override {
+    return behind(users_.versions(), server_version, record_version);
+  }
   std::uint64_t directory_groups_version() override {
     auto versions = directory_groups_.versions();
     // A new server version restarts record versions: mix it in.

@@ -46,6 +46,23 @@ class SessionLookup {
   // A number that changes whenever any directory group changes: the groups claim carries group
   // names, so a cached identity token is rebuilt when it moves.
   virtual std::uint64_t directory_groups_version() = 0;
+
+  // Read-your-writes (reference §6.3): a session handle carries the databroker versions of its
+  // sign-in's writes. True when the sessions (users) read here may not hold a write at
+  // `record_version` of `server_version` yet, so a missing record may still be on its way: same
+  // server version, and the replica is not yet current up to that record version. A different
+  // server version cannot be compared and counts as not behind. A later session() (user()) call
+  // reads a snapshot at least as new as the one this answers for. The default: never behind.
+  virtual bool sessions_behind(std::uint64_t server_version, std::uint64_t record_version) {
+    static_cast<void>(server_version);
+    static_cast<void>(record_version);
+    return false;
+  }
+  virtual bool users_behind(std::uint64_t server_version, std::uint64_t record_version) {
+    static_cast<void>(server_version);
+    static_cast<void>(record_version);
+    return false;
+  }
 };
 
 // Makes the per-thread lookups; shared, thread-safe.

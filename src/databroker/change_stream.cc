@@ -50,6 +50,8 @@ Status stream_changes(RecordStore& store, const SyncParams& params, const Change
       if (!sink.record(std::move(record))) return cancelled();
     }
     if (!full) {
+      // One consistent read: nothing of this type lies between the last change and `latest`.
+      if (sink.caught_up) sink.caught_up(std::max(cursor, latest));
       if (!params.wait) return {};
       if (!wait_for_more(store, std::max(cursor, latest), sink)) return cancelled();
     } else if (sink.should_stop()) {

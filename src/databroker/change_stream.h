@@ -13,6 +13,9 @@ struct ChangeSink {
   // Each returns false when the receiver is gone (the stream then ends with CANCELLED).
   std::function<bool(const Options&)> options;
   std::function<bool(Record&&)> record;
+  // May be empty: every change of the stream's type up to this store-wide record version has
+  // been passed to `record` (see SyncCallbacks::caught_up).
+  std::function<void(uint64_t)> caught_up;
   // Polled at least every few hundred milliseconds while waiting; true ends the stream with
   // CANCELLED (client cancellation, server shutdown).
   std::function<bool()> should_stop;

@@ -49,6 +49,11 @@ struct SyncParams {
 struct SyncCallbacks {
   std::function<void(const Options&)> options;  // may be empty
   std::function<void(Record&&)> record;         // changes in version order, tombstones included
+  // May be empty. Called whenever the stream has delivered every change of its type up to this
+  // store-wide record version (changes of other types in between are not this stream's): a
+  // replica of one type then knows how far it is current even while other types change. Only
+  // the in-process client reports it (the gRPC protocol has no such message).
+  std::function<void(uint64_t)> caught_up;
 };
 
 class DataBroker {

@@ -121,6 +121,7 @@ Status LocalDataBroker::sync(const SyncParams& params, const SyncCallbacks& call
     callbacks.record(std::move(record));
     return true;
   };
+  sink.caught_up = callbacks.caught_up;
   sink.should_stop = [&] { return stop.stop_requested(); };
   return stream_changes(store_, params, sink);
 }

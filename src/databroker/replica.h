@@ -26,7 +26,10 @@
 namespace portcullis::databroker {
 
 // Where a replica stands in the databroker's history: the snapshot reflects every change of its
-// type up to record_version within server_version.
+// type up to record_version within server_version. Record versions are store-wide (one counter
+// for every type), so record_version moves past a change of this type only once the syncer knows
+// nothing of this type came in between: after a full load, on each change applied, and when the
+// Sync stream reports it has caught up (ReplicaBase::caught_up).
 struct ReplicaVersions {
   uint64_t server_version = 0;
   uint64_t record_version = 0;
@@ -53,9 +56,11 @@ class ReplicaBase {
   bool wait_for_record_version(uint64_t record_version, std::chrono::milliseconds timeout) const;
 
   // Called by the syncer thread only. `load` replaces everything (SyncLatest); `apply` applies one
-  // change from Sync (a tombstone removes the record).
+  // change from Sync (a tombstone removes the record); `caught_up` records that every change of
+  // this type up to `record_version` has been applied (no-op unless it moves the version on).
   virtual void load(std::vector<Record> records, ReplicaVersions versions) = 0;
   virtual void apply(Record&& change) = 0;
+  virtual void caught_up(uint64_t record_version) = 0;
 
  protected:
   // Records the new versions, bumps the generation and wakes waiters; call after storing the
@@ -95,6 +100,8 @@ class Replica final : public ReplicaBase {
       auto found = shard.find(id);
       return found == shard.end() ? nullptr : found->second;
     }
+    // The versions of the current snapshot: a find() after this call reads that snapshot or a
+    // newer one.
     ReplicaVersions versions() {
       refresh();
       return snapshot_->versions;
@@ -155,6 +162,16 @@ class Replica final : public ReplicaBase {
     snapshot->shards[index] = std::move(shard);
     snapshot->versions.record_version =
         std::max(snapshot->versions.record_version, change.version());
+    publish(std::move(snapshot));
+  }
+
+  void caught_up(uint64_t record_version) override {
+    if (!loaded()) return;
+    auto previous = current_.load();
+    if (record_version <= previous->versions.record_version) return;
+    // The shards are shared: only the versions change.
+    auto snapshot = std::make_shared<Snapshot>(*previous);
+    snapshot->versions.record_version = record_version;
     publish(std::move(snapshot));
   }
 

@@ -89,6 +89,11 @@ void Syncer::run(std::stop_token stop) {
       backoff.reset();
       aborts_in_a_row = 0;
     };
+    callbacks.caught_up = [&](uint64_t record_version) {
+      // Nothing of this type lies in between, so a later Sync may resume from here too.
+      at.record_version = std::max(at.record_version, record_version);
+      replica_.caught_up(record_version);
+    };
     Status status =
         broker_.sync({at.server_version, at.record_version, type, true}, callbacks, stop);
     if (stop.stop_requested()) break;

@@ -298,7 +298,21 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadlin
     collect_header_views(req, buffers.header_views);
     check.headers = buffers.header_views;
     auto now = std::chrono::system_clock::now();
+    check.wait_for_replicas = true;
     auto result = authorizer.check(worker.id(), *route, check, buffers.upstream_headers, now);
+    if (result.replicas_behind) {
+      // Right after sign-in the replicas may not hold the new session or user yet (see
+      // authorize::kReplicaWaitLimit): pause, serving other connections meanwhile, and ask again.
+      SteadyTimer pause(co_await asio::this_coro::executor);
+      const auto give_up = std::chrono::steady_clock::now() + authorize::kReplicaWaitLimit;
+      while (result.replicas_behind) {
+        pause.expires_after(authorize::kReplicaRetryInterval);
+        co_await pause.async_wait(kNoThrow);
+        check.wait_for_replicas = std::chrono::steady_clock::now() < give_up;
+        now = std::chrono::system_clock::now();
+        result = authorizer.check(worker.id(), *route, check, buffers.upstream_headers, now);
+      }
+    }
     if (logging) {
       std::string line;
       line.reserve(512);

@@ -21,6 +21,11 @@ class FakeSessionSource final : public SessionSource {
     std::map<std::string, StructRecord, std::less<>> directory_users;
     std::map<std::string, StructRecord, std::less<>> directory_groups;
     std::uint64_t groups_version = 1;
+    // Where the replicas stand (read-your-writes): the server version and, per type, the record
+    // version up to which they hold every change.
+    std::uint64_t server_version = 0;
+    std::uint64_t sessions_version = 0;
+    std::uint64_t users_version = 0;
   };
 
   std::unique_ptr<SessionLookup> make_lookup() const override {
@@ -54,6 +59,12 @@ class FakeSessionSource final : public SessionSource {
       return find(state_->directory_groups, id);
     }
     std::uint64_t directory_groups_version() override { return state_->groups_version; }
+    bool sessions_behind(std::uint64_t server_version, std::uint64_t record_version) override {
+      return server_version == state_->server_version && state_->sessions_version < record_version;
+    }
+    bool users_behind(std::uint64_t server_version, std::uint64_t record_version) override {
+      return server_version == state_->server_version && state_->users_version < record_version;
+    }
 
    private:
     template <class Map>

@@ -10,12 +10,15 @@
 
 #include "databroker/local_client.h"
 #include "grpc_test_support.h"
+#include "session.pb.h"
+#include "user.pb.h"
 
 namespace portcullis::databroker {
 namespace {
 
 using namespace std::chrono_literals;
 using testing::kSessionType;
+using testing::kUserType;
 using testing::LoopbackDataBroker;
 using testing::session_record;
 using testing::tombstone;
@@ -86,6 +89,50 @@ TEST(Replica, ReadersSeeLoadsAndChanges) {
   replica.apply(std::move(wrong));
   EXPECT_EQ(reader.find("s3"), nullptr);
   EXPECT_EQ(replica.versions().record_version, 6u);
+}
+
+TEST(Replica, CaughtUpMovesTheVersionOnOnly) {
+  Replica<session::Session> replica(kSessionType);
+  Replica<session::Session>::Reader reader(replica);
+  replica.caught_up(9);  // nothing loaded yet: nothing to be current
+  EXPECT_FALSE(replica.loaded());
+  auto s1 = session_record("s1", "u1");
+  s1.set_version(3);
+  replica.load({s1}, {7, 4});
+  replica.caught_up(10);
+  EXPECT_EQ(reader.versions().record_version, 10u);
+  EXPECT_EQ(reader.versions().server_version, 7u);
+  ASSERT_NE(reader.find("s1"), nullptr);
+  EXPECT_TRUE(replica.wait_for_record_version(10, 0ms));
+  replica.caught_up(8);  // never backwards
+  EXPECT_EQ(replica.versions().record_version, 10u);
+}
+
+// Record versions are store-wide: a replica of one type learns from the Sync stream how far it is
+// current while only other types change, so a version comparison against a write of several
+// types (a sign-in puts a user and a session) holds for every replica.
+TEST(Syncer, InProcessReplicaFollowsTheStoreVersionAcrossTypes) {
+  auto store = make_memory_store(StoreOptions{});
+  LocalDataBroker local(*store);
+  Replica<user::User> users(kUserType);
+  Syncer syncer(local, users, fast_backoff());
+  syncer.start();
+  ASSERT_TRUE(users.wait_until_loaded(5s));
+
+  auto put = local.put({user_record("u1", "a@example.com"), session_record("s1", "u1")});
+  ASSERT_TRUE(put.ok());
+  uint64_t user_version = put->records[0].version();
+  uint64_t session_version = put->records[1].version();
+  ASSERT_LT(user_version, session_version);
+  ASSERT_TRUE(users.wait_for_record_version(session_version, 5s));
+  EXPECT_NE(users.find("u1"), nullptr);
+
+  // Only sessions change: the users replica still moves on.
+  auto later = local.put({session_record("s2", "u1")});
+  ASSERT_TRUE(later.ok());
+  EXPECT_TRUE(users.wait_for_record_version(later->records[0].version(), 5s));
+  syncer.stop();
+  store->close();
 }
 
 TEST(Syncer, FollowsPutsAndDeletesOverGrpc) {
