@@ -183,6 +183,13 @@ CheckResult Authorizer::check(std::size_t worker, const config::Route& route,
       }
       session = w.lookup->session(handle->session_id);  // it may have arrived meanwhile
     }
+    if (!session && !w.lookup->sessions_healthy()) {
+      // The databroker is away: the session may exist and be current there. Never sign out (or
+      // allow) on a replica that is not being kept current.
+      result.status = kStatusUnavailable;
+      result.error = "the session store is not available";
+      return result;
+    }
     if (session && !session_valid(*session, *handle, environment_.idp_id, now)) session = nullptr;
   }
   UserRecord user;

@@ -13,8 +13,10 @@ class ReplicaLookup final : public SessionLookup {
   ReplicaLookup(const databroker::Replica<session::Session>& sessions,
                 const databroker::Replica<user::User>& users,
                 const databroker::Replica<google::protobuf::Struct>& directory_users,
-                const databroker::Replica<google::protobuf::Struct>& directory_groups)
+                const databroker::Replica<google::protobuf::Struct>& directory_groups,
+                const databroker::Syncer& sessions_syncer)
       : sessions_replica_(sessions),
+        sessions_syncer_(sessions_syncer),
         users_replica_(users),
         sessions_(sessions),
         users_(users),
@@ -36,6 +38,7 @@ class ReplicaLookup final : public SessionLookup {
   bool users_behind(std::uint64_t server_version, std::uint64_t record_version) override {
     return behind(users_.versions(), server_version, record_version);
   }
+  bool sessions_healthy() override { return sessions_syncer_.healthy(); }
   std::uint64_t directory_groups_version() override {
     auto versions = directory_groups_.versions();
     // A new server version restarts record versions: mix it in.
@@ -44,6 +47,7 @@ class ReplicaLookup final : public SessionLookup {
 
  private:
   const databroker::Replica<session::Session>& sessions_replica_;
+  const databroker::Syncer& sessions_syncer_;
   const databroker::Replica<user::User>& users_replica_;
   databroker::Replica<session::Session>::Reader sessions_;
   databroker::Replica<user::User>::Reader users_;
@@ -79,7 +83,9 @@ void ReplicaSessionSource::stop() {
 }
 
 std::unique_ptr<SessionLookup> ReplicaSessionSource::make_lookup() const {
-  return std::make_unique<ReplicaLookup>(sessions_, users_, directory_users_, directory_groups_);
+  // syncers_[0] keeps sessions_ current (the constructor's order).
+  return std::make_unique<ReplicaLookup>(sessions_, users_, directory_users_, directory_groups_,
+                                         *syncers_[0]);
 }
 
 }  // namespace portcullis::authorize

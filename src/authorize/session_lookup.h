@@ -63,6 +63,11 @@ class SessionLookup {
     static_cast<void>(record_version);
     return false;
   }
+
+  // False while the sessions read here are not being kept current (the databroker is unreachable
+  // and its syncer is retrying): a session missing here may then exist, so a request whose handle
+  // names it cannot be decided. Asked only when a session is missing. The default: healthy.
+  virtual bool sessions_healthy() { return true; }
 };
 
 // Makes the per-thread lookups; shared, thread-safe.

@@ -56,6 +56,7 @@ void Syncer::run(std::stop_token stop) {
   const std::string& type = replica_.type();
   auto fail = [&](const char* what, const Status& status) {
     failures_.fetch_add(1);
+    healthy_.store(false, std::memory_order_relaxed);
     auto delay = backoff.next();
     telemetry::log_warn("databroker sync failed", {{"type", type},
                                                    {"call", what},
@@ -76,6 +77,7 @@ void Syncer::run(std::stop_token stop) {
       replica_.load(std::move(latest->records), at);
       loads_.fetch_add(1);
       loaded = true;
+      healthy_.store(true, std::memory_order_relaxed);
       backoff.reset();
       telemetry::log_debug("databroker replica loaded",
                            {{"type", type},
@@ -94,9 +96,16 @@ void Syncer::run(std::stop_token stop) {
       at.record_version = std::max(at.record_version, record_version);
       replica_.caught_up(record_version);
     };
+    // After an error, catch up without waiting first: its success shows the server answers again
+    // (a waiting stream reports nothing until a change arrives).
+    bool catch_up = !healthy_.load(std::memory_order_relaxed);
     Status status =
-        broker_.sync({at.server_version, at.record_version, type, true}, callbacks, stop);
+        broker_.sync({at.server_version, at.record_version, type, !catch_up}, callbacks, stop);
     if (stop.stop_requested()) break;
+    if (catch_up && status.ok()) {
+      healthy_.store(true, std::memory_order_relaxed);
+      continue;
+    }
     if (status.code == Code::kAborted) {
       telemetry::log_info("databroker sync restarting from scratch",
                           {{"type", type}, {"reason", status.message}});

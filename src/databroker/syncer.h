@@ -2,7 +2,9 @@
 // Syncer: keeps one Replica current from a DataBroker on its own thread. It loads everything with
 // SyncLatest, then follows Sync from the loaded version; on ABORTED (the server was cleared or
 // replaced, or the change log no longer reaches back far enough) it loads everything again, and on
-// any other error it retries after an exponential backoff with jitter, capped.
+// any other error it retries after an exponential backoff with jitter, capped. After an error it
+// first catches up with a Sync that does not wait (proof the server answers again) before
+// following changes again.
 
 #include <atomic>
 #include <chrono>
@@ -38,6 +40,11 @@ class Syncer {
   uint64_t failures() const { return failures_.load(); }
   // Full loads so far (the first one and every restart after ABORTED).
   uint64_t loads() const { return loads_.load(); }
+  // True while the replica is being kept current: it has been loaded at least once and the last
+  // call to the databroker succeeded (a full load, or a catch-up Sync after an error). False
+  // before the first load and from any error (other than ABORTED) until the server answers again.
+  // One relaxed atomic load: cheap enough for the request path.
+  bool healthy() const { return healthy_.load(std::memory_order_relaxed); }
 
  private:
   void run(std::stop_token stop);
@@ -49,6 +56,7 @@ class Syncer {
   const SyncerOptions options_;
   std::atomic<uint64_t> failures_{0};
   std::atomic<uint64_t> loads_{0};
+  std::atomic<bool> healthy_{false};
   std::mutex sleep_mutex_;  // only for the interruptible backoff sleep
   std::condition_variable_any sleep_wake_;
   std::jthread thread_;

@@ -16,6 +16,7 @@ class FakeSessionSource final : public SessionSource {
  public:
   struct State {
     bool ready = true;
+    bool sessions_healthy = true;  // false: the databroker is away (the syncer is retrying)
     std::map<std::string, SessionRecord, std::less<>> sessions;
     std::map<std::string, UserRecord, std::less<>> users;
     std::map<std::string, StructRecord, std::less<>> directory_users;
@@ -65,6 +66,7 @@ class FakeSessionSource final : public SessionSource {
     bool users_behind(std::uint64_t server_version, std::uint64_t record_version) override {
       return server_version == state_->server_version && state_->users_version < record_version;
     }
+    bool sessions_healthy() override { return state_->sessions_healthy; }
 
    private:
     template <class Map>

@@ -141,6 +141,42 @@ TEST(HandleIdentityProvider, SessionRecordMustNameTheRoutesProviderWhenItNamesOn
   EXPECT_EQ(other.status, 401);
 }
 
+// The databroker is away: a session the replica lacks may exist there, so a valid handle naming it
+// cannot be decided (503, never a sign-out or an allow). Requests without a valid handle and found
+// sessions are decided as usual.
+TEST(SessionsUnhealthy, UnknownSessionOfAValidHandleIsUnavailable) {
+  Fixture f;
+  f.source->put(make_session("sess-1", "idp-1"));
+  f.source->put(make_user());
+  f.source->state().sessions_healthy = false;
+
+  auto token = Fixture::handle("sess-gone");
+  auto api = f.check(token, false);
+  EXPECT_EQ(api.status, 503);
+  EXPECT_FALSE(api.allowed);
+  EXPECT_FALSE(api.signed_in);
+  EXPECT_EQ(f.upstream.items().size(), 0u);
+  EXPECT_EQ(f.check(token, false, 0, "text/html").status, 503);
+  EXPECT_EQ(f.check(token, true).status, 503);  // recent handle, replica not behind
+  EXPECT_EQ(f.check(token, false, 1).status, 503);
+
+  for (const std::string& none : {std::string(), std::string("not-a-handle")}) {
+    EXPECT_EQ(f.check(none, false).status, 401) << none;
+    EXPECT_EQ(f.check(none, false, 0, "text/html").status, 302) << none;
+  }
+  // A handle of another provider signs nothing in: decided as anonymous.
+  EXPECT_EQ(f.check(Fixture::handle("sess-gone", "some-other-idp"), false).status, 401);
+
+  auto found = f.check(Fixture::handle("sess-1"), false);
+  EXPECT_TRUE(found.allowed);
+  EXPECT_TRUE(found.signed_in);
+
+  // Back again: the unknown session is signed out as before.
+  f.source->state().sessions_healthy = true;
+  EXPECT_EQ(f.check(token, false).status, 401);
+  EXPECT_EQ(f.check(token, false, 0, "text/html").status, 302);
+}
+
 TEST(ReadYourWrites, WaitsWhileTheSessionReplicaIsBehindTheHandle) {
   Fixture f;
   f.source->state().server_version = kServer;

@@ -172,17 +172,54 @@ TEST(Syncer, StartsOverAfterClear) {
   Replica<session::Session> replica(kSessionType);
   Syncer syncer(*client, replica, fast_backoff());
   syncer.start();
-  ASSERT_TRUE(replica.wait_until_loaded(5s));
+  ASSERT_TRUE(replica.wait_until_loaded(30s));
+  ASSERT_NE(replica.find("s1"), nullptr);
   auto old_server = replica.versions().server_version;
 
   auto cleared = client->clear();
   ASSERT_TRUE(cleared.ok());
+  ASSERT_NE(cleared->new_server_version, old_server);
   ASSERT_TRUE(client->put({session_record("s2", "u2")}).ok());
-  ASSERT_TRUE(eventually([&] { return replica.find("s2") != nullptr; }));
+  // The reload publishes the replica before it counts itself: wait for both, and for the new
+  // server's version, rather than reading them the moment s2 shows up.
+  ASSERT_TRUE(eventually(
+      [&] {
+        return replica.find("s2") != nullptr &&
+               replica.versions().server_version == cleared->new_server_version &&
+               syncer.loads() >= 2u;
+      },
+      30s));
   EXPECT_EQ(replica.find("s1"), nullptr);
-  EXPECT_NE(replica.versions().server_version, old_server);
   EXPECT_EQ(replica.versions().server_version, cleared->new_server_version);
   EXPECT_GE(syncer.loads(), 2u);
+}
+
+// Healthy: loaded and following the server; not while the server is away and the syncer retries;
+// healthy again once the server answers, without a reload.
+TEST(Syncer, HealthyOnlyWhileTheServerAnswers) {
+  LoopbackDataBroker broker;
+  auto client = broker.client();
+  ASSERT_TRUE(client->put({session_record("s1", "u1")}).ok());
+  Replica<session::Session> replica(kSessionType);
+  Syncer syncer(*client, replica, fast_backoff());
+  EXPECT_FALSE(syncer.healthy());
+  syncer.start();
+  ASSERT_TRUE(replica.wait_until_loaded(30s));
+  ASSERT_TRUE(eventually([&] { return syncer.healthy(); }, 30s));
+
+  broker.stop_server();
+  EXPECT_TRUE(eventually([&] { return !syncer.healthy(); }, 30s));
+  EXPECT_TRUE(eventually([&] { return syncer.failures() >= 2u; }, 30s));
+  EXPECT_FALSE(syncer.healthy());  // still retrying
+
+  broker.start_server();
+  EXPECT_TRUE(eventually([&] { return syncer.healthy(); }, 30s));
+  EXPECT_EQ(syncer.loads(), 1u);  // resumed, not reloaded
+  // And it follows changes again.
+  ASSERT_TRUE(client->put({session_record("s2", "u2")}).ok());
+  EXPECT_TRUE(eventually([&] { return replica.find("s2") != nullptr; }, 30s));
+  EXPECT_TRUE(syncer.healthy());
+  syncer.stop();
 }
 
 TEST(Syncer, BacksOffWhileTheServerIsDownAndResumes) {
