@@ -255,6 +255,9 @@ CheckResult Authorizer::check(std::size_t worker, const config::Route& route,
       context.id_token = session->id_token().raw();
     }
     if (identity != nullptr) context.jwt = identity->jwt;
+    context.email = principal.email;
+    context.user_id = principal.user_id;
+    context.name = principal.name;
     context.client_certificate = &request.client_certificate;
     context.request_headers = request.headers;
     render_set_headers(state, context, upstream);

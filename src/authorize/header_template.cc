@@ -126,6 +126,9 @@ TemplateRef classify(const std::vector<std::string>& ref, std::string& header) {
     if (ref[1] == "access_token") return TemplateRef::kAccessToken;
     if (ref[1] == "id_token") return TemplateRef::kIdToken;
     if (ref[1] == "jwt") return TemplateRef::kJwt;
+    if (ref[1] == "email") return TemplateRef::kEmail;
+    if (ref[1] == "user") return TemplateRef::kUser;
+    if (ref[1] == "name") return TemplateRef::kName;
     if (ref[1] == "client_cert_fingerprint") return TemplateRef::kClientCertFingerprint;
     if (ref[1] == "client_cert_san_dns") return TemplateRef::kClientCertSanDns;
     if (ref[1] == "client_cert_san_email") return TemplateRef::kClientCertSanEmail;
@@ -218,6 +221,15 @@ void HeaderTemplate::render(std::string& out, const TemplateContext& context) co
         break;
       case TemplateRef::kJwt:
         out.append(context.jwt);
+        break;
+      case TemplateRef::kEmail:
+        out.append(context.email);
+        break;
+      case TemplateRef::kUser:
+        out.append(context.user_id);
+        break;
+      case TemplateRef::kName:
+        out.append(context.name);
         break;
       case TemplateRef::kClientCertFingerprint:
         if (cert != nullptr && cert->presented) out.append(cert->fingerprint_sha256);

@@ -3,8 +3,10 @@
 // literal `$`; `$a.b.c` and `${ a . b ["c"] }` are references. The references Pomerium fills in
 // are pomerium.access_token, pomerium.id_token, pomerium.jwt, pomerium.client_cert_fingerprint,
 // pomerium.client_cert_san_dns, pomerium.client_cert_san_email and
-// pomerium.request.headers["Name"]; any other reference renders as "". Text that does not parse
-// as a reference stays as written. Templates are parsed once per configuration snapshot.
+// pomerium.request.headers["Name"]; Portcullis adds pomerium.email, pomerium.user and
+// pomerium.name (the identity's email, user id and name). Any other reference renders as "". Text
+// that does not parse as a reference stays as written. Templates are parsed once per configuration
+// snapshot.
 
 #include <span>
 #include <string>
@@ -20,6 +22,9 @@ enum class TemplateRef {
   kAccessToken,
   kIdToken,
   kJwt,
+  kEmail,
+  kUser,
+  kName,
   kClientCertFingerprint,
   kClientCertSanDns,
   kClientCertSanEmail,
@@ -31,6 +36,9 @@ struct TemplateContext {
   std::string_view access_token;
   std::string_view id_token;
   std::string_view jwt;
+  std::string_view email;    // the identity JWT's email claim
+  std::string_view user_id;  // its sub / user claim
+  std::string_view name;     // its name claim
   const policy::ClientCertificateView* client_certificate = nullptr;
   std::span<const policy::HeaderView> request_headers;
 };

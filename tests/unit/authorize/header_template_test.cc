@@ -16,6 +16,9 @@ TEST(HeaderTemplate, Grammar) {
   context.access_token = "AT";
   context.id_token = "IDT";
   context.jwt = "JWT";
+  context.email = "alice@example.com";
+  context.user_id = "user-1";
+  context.name = "Alice";
   context.request_headers = headers;
   const std::vector<std::pair<std::string, std::string>> rows = {
       {"plain", "plain"},
@@ -32,7 +35,9 @@ TEST(HeaderTemplate, Grammar) {
       {"${pomerium.request.headers[\"x-access-token\"]}", "from-client"},
       {"$pomerium.request.headers.X-Access-Token", "from-client"},
       {"${pomerium.request.headers[\"Missing\"]}", ""},
-      {"${pomerium.email}", ""},
+      {"${pomerium.email}", "alice@example.com"},
+      {"$pomerium.user <${pomerium.email}>", "user-1 <alice@example.com>"},
+      {"${pomerium.name}", "Alice"},
       {"${pomerium.unknown}", ""},
       {"$other", ""},
       {"${x[\"", "${x[\""},
