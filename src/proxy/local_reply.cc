@@ -2,34 +2,13 @@
 
 #include <re2/re2.h>
 
+#include "authorize/reply.h"
 #include "telemetry/log.h"
 
 namespace portcullis::proxy {
 namespace {
 
-void append_html_escaped(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '<':
-        out.append("&lt;");
-        break;
-      case '>':
-        out.append("&gt;");
-        break;
-      case '&':
-        out.append("&amp;");
-        break;
-      case '"':
-        out.append("&quot;");
-        break;
-      case '\'':
-        out.append("&#39;");
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-}
+using authorize::append_html_escaped;
 
 // Splits "host:port" / "[v6]:port" into host and port text.
 std::pair<std::string_view, std::string_view> split_host_port(std::string_view authority) {
