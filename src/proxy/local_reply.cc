@@ -28,13 +28,6 @@ std::pair<std::string_view, std::string_view> split_host_port(std::string_view a
 
 }  // namespace
 
-bool prefers_json(std::string_view accept) {
-  auto json = accept.find("application/json");
-  if (json == std::string_view::npos) return false;
-  auto html = accept.find("text/html");
-  return html == std::string_view::npos || json < html;
-}
-
 std::string_view reason_phrase(int status) {
   switch (status) {
     case 200:

@@ -31,7 +31,7 @@ LocalReply to_local_reply(authorize::Reply&& reply);
 std::string_view reason_phrase(int status);
 
 // True when an Accept header ranks application/json before text/html.
-bool prefers_json(std::string_view accept);
+using authorize::prefers_json;
 
 struct RequestUrl {
   std::string_view scheme;  // of the listener
