@@ -1,7 +1,8 @@
 // Authorize on the request path, single thread: the identity header (JWT plus claim headers) with
 // a warm and a cold cache, and a whole protected-route decision (handle verification, record
 // lookups in replicas synced from an in-process memory databroker, policy evaluation and the
-// identity header).
+// identity header), also as bench/run's portcullis_signed_in sends it (a session handle as sign-in
+// issues it, an email and a group rule, the identity JWT and two claim headers).
 #include <benchmark/benchmark.h>
 #include <google/protobuf/util/time_util.h>
 
@@ -15,6 +16,7 @@
 #include "authorize/replica_session_source.h"
 #include "crypto/encoding.h"
 #include "crypto/jws.h"
+#include "crypto/session_handle.h"
 #include "databroker/local_client.h"
 #include "databroker/record_store.h"
 
@@ -54,8 +56,8 @@ struct World {
   databroker::LocalDataBroker broker{*store};
   std::shared_ptr<ReplicaSessionSource> source;
 
-  World() {
-    std::vector<databroker::Record> records;
+  World() : World(std::vector<databroker::Record>()) {}
+  explicit World(std::vector<databroker::Record> records) {
     for (int i = 0; i < kUsers; ++i) {
       databroker::Record session;
       session.set_type(std::string(kSessionType));
@@ -188,6 +190,106 @@ void BM_ProtectedRouteDecision(benchmark::State& state) {
   state.counters["signatures"] = static_cast<double>(authorizer.identity_cache(0).signatures());
 }
 BENCHMARK(BM_ProtectedRouteDecision);
+
+// bench/run's portcullis_signed_in: alice from the demo identity provider, the handle sign-in
+// issues (issuer, audience, identity provider, databroker versions), a policy of an email and a
+// group rule, and the identity JWT with the email and groups claim headers for the upstream.
+void BM_SignedInRouteCheck(benchmark::State& state) {
+  const std::string idp_id = "2kxy3n7q5w8e1r4t6y9u0i2o3p5a7s9d";
+  const std::string session_id = "42745c94-826a-4cb5-8c1c-2b8d08f05931";
+  session::Session s;
+  s.set_id(session_id);
+  s.set_user_id("alice");
+  s.set_idp_id(idp_id);
+  s.mutable_id_token()->set_raw(std::string(900, 'j'));
+  s.mutable_oauth_token()->set_access_token(std::string(43, 'a'));
+  s.mutable_oauth_token()->set_refresh_token(std::string(43, 'r'));
+  using google::protobuf::util::TimeUtil;
+  *s.mutable_issued_at() = TimeUtil::GetCurrentTime();
+  *s.mutable_expires_at() = TimeUtil::GetCurrentTime() + TimeUtil::HoursToDuration(14);
+  *s.mutable_oauth_token()->mutable_expires_at() =
+      TimeUtil::GetCurrentTime() + TimeUtil::HoursToDuration(1);
+  auto& claims = *s.mutable_claims();
+  claims["sub"].add_values()->set_string_value("alice");
+  claims["email"].add_values()->set_string_value("alice@example.com");
+  claims["email_verified"].add_values()->set_bool_value(true);
+  claims["name"].add_values()->set_string_value("Alice Admin");
+  claims["groups"].add_values()->set_string_value("admins");
+  claims["groups"].add_values()->set_string_value("engineering");
+  user::User u;
+  u.set_id("alice");
+  u.set_email("alice@example.com");
+  u.set_name("Alice Admin");
+  std::vector<databroker::Record> records(2);
+  records[0].set_type(std::string(kSessionType));
+  records[0].set_id(session_id);
+  records[0].mutable_data()->PackFrom(s);
+  records[1].set_type(std::string(kUserType));
+  records[1].set_id("alice");
+  records[1].mutable_data()->PackFrom(u);
+  World world(std::move(records));
+
+  auto config = std::make_shared<config::Config>();
+  config->options.shared_secret = crypto::base64_encode(kSecret, crypto::Base64::kStandard);
+  config->options.authenticate_service_url = "http://authenticate.bench.local";
+  config->options.jwt_claims_headers = {{"x-pomerium-claim-email", "email"},
+                                        {"x-pomerium-claim-groups", "groups"}};
+  config::Route route;
+  route.id = "bench";
+  route.from = "http://bench.local";
+  route.from_scheme = "http";
+  route.from_host = "bench.local";
+  route.pass_identity_headers = true;
+  route.policy_json =
+      R"({"allow":{"and":[{"email":{"is":"alice@example.com"}},{"groups":{"has":"admins"}}]}})";
+  config->routes.push_back(route);
+  AuthorizeEnvironment environment;
+  environment.sessions = world.source;
+  environment.idp_id = idp_id;
+  Authorizer authorizer(config, environment, 1);
+
+  crypto::SessionHandle handle;
+  handle.issuer = "authenticate.bench.local";
+  handle.user_id = "alice";
+  handle.audience = {"authenticate.bench.local", "bench.local"};
+  handle.issued_at = crypto::unix_seconds(std::chrono::system_clock::now());
+  handle.session_id = session_id;
+  handle.idp_id = idp_id;
+  handle.databroker_server_version = 1234567890123;
+  handle.databroker_record_version = 2;
+  std::string cookie = "_pomerium=" + crypto::encode_session_handle(handle, kSecret);
+  std::vector<policy::HeaderView> headers = {
+      {"Host", "bench.local"},
+      {"Cookie", cookie},
+  };
+  CheckRequest request;
+  request.method = "GET";
+  request.scheme = "http";
+  request.host = "bench.local";
+  request.path = "/";
+  request.client_ip = "127.0.0.1";
+  request.request_id = "0dda4324-6617-427e-998b-52c38b4aefce";
+  request.headers = headers;
+  HeaderList upstream;
+  int allowed = 0;
+  for (auto _ : state) {
+    auto result =
+        authorizer.check(0, config->routes[0], request, upstream, std::chrono::system_clock::now());
+    allowed += result.allowed;
+  }
+  if (allowed != static_cast<int>(state.iterations())) {
+    auto result =
+        authorizer.check(0, config->routes[0], request, upstream, std::chrono::system_clock::now());
+    state.SkipWithError(("not allowed: status " + std::to_string(result.status) + ", signed in " +
+                         std::to_string(result.signed_in))
+                            .c_str());
+  } else if (upstream.size() != 3) {
+    state.SkipWithError("expected the identity JWT and two claim headers");
+  }
+  state.counters["handle_misses"] = static_cast<double>(authorizer.handle_cache(0).misses());
+  state.counters["signatures"] = static_cast<double>(authorizer.identity_cache(0).signatures());
+}
+BENCHMARK(BM_SignedInRouteCheck);
 
 // The same route without a session: handle lookup finds nothing, policy says sign in.
 void BM_ProtectedRouteAnonymous(benchmark::State& state) {
