@@ -43,6 +43,16 @@ std::string_view find_cookie(std::string_view header, std::string_view name) {
   return {};
 }
 
+// The cache slot of a token. Only its last kHashedTail bytes are hashed: a JWS ends in its
+// signature, a MAC over everything before it and as evenly spread as any hash of the whole token,
+// which is a cookie of some hundred bytes. A hit still compares every byte of the token, so the
+// slot chosen never decides whether a token is valid.
+std::size_t slot_hash(std::string_view token) {
+  constexpr std::size_t kHashedTail = 32;
+  auto tail = token.size() > kHashedTail ? token.substr(token.size() - kHashedTail) : token;
+  return std::hash<std::string_view>{}(tail) ^ token.size();
+}
+
 }  // namespace
 
 HandleToken find_handle_token(std::span<const policy::HeaderView> headers,
@@ -71,7 +81,7 @@ HandleCache::HandleCache(std::size_t slots) : slots_(std::max<std::size_t>(slots
 
 const SessionHandle* HandleCache::verify(std::string_view token, std::string_view key) {
   if (token.empty() || token.size() > crypto::kMaxJwsSize) return nullptr;
-  Slot& slot = slots_[std::hash<std::string_view>{}(token) % slots_.size()];
+  Slot& slot = slots_[slot_hash(token) % slots_.size()];
   if (slot.used && slot.token == token) {
     ++hits_;
     return &slot.handle;

@@ -143,6 +143,23 @@ TEST(HandleCache, CachesOnlyValidHandles) {
   EXPECT_EQ(cache.verify(token, kSecret)->user_id, "user-1");
 }
 
+TEST(HandleCache, AHitComparesTheWholeToken) {
+  // Slots are chosen by the token's tail (its signature): a token that differs only before it
+  // lands in the same slot and must still be verified, not taken for the cached one.
+  HandleCache cache(8);
+  std::string token = handle_token();
+  ASSERT_NE(cache.verify(token, kSecret), nullptr);
+  for (std::size_t at : {std::size_t(0), token.find('.') + 1, token.size() / 2}) {
+    std::string tampered = token;
+    tampered[at] = tampered[at] == 'A' ? 'B' : 'A';
+    EXPECT_EQ(cache.verify(tampered, kSecret), nullptr) << "changed at " << at;
+  }
+  std::string longer = "x" + token;
+  EXPECT_EQ(cache.verify(longer, kSecret), nullptr);
+  EXPECT_EQ(cache.verify(token.substr(1), kSecret), nullptr);
+  EXPECT_EQ(cache.verify(token, kSecret)->session_id, "sess-1");
+}
+
 TEST(HandleCache, CollisionsEvictButStayCorrect) {
   HandleCache cache(1);
   std::string a = handle_token(kSecret, {{"jti", "a"}, {"sub", "u"}});
