@@ -161,57 +161,13 @@ CheckResult Authorizer::check(std::size_t worker, const config::Route& route,
   // (no handle, forged, unknown, expired, someone else's) is an anonymous request.
   auto token = find_handle_token(request.headers, config_->options.cookie_name);
   result.handle_source = token.source;
-  SessionRecord session;
   const SessionHandle* handle = nullptr;
-  bool may_lag = false;  // a missing record may still be on its way (see kReplicaWaitLimit)
   if (!token.token.empty()) handle = w.handles.verify(token.token, shared_secret_);
   // A handle of another identity provider does not sign in here (reference §4.3 step 6).
   if (handle != nullptr && handle->idp_id != environment_.idp_id) handle = nullptr;
-  if (handle != nullptr) {
-    if (!w.lookup || !w.lookup->ready()) {
-      result.status = kStatusUnavailable;
-      result.error = "the session store is not available yet";
-      return result;
-    }
-    may_lag = request.wait_for_replicas && recently_issued(*handle, now);
-    session = w.lookup->session(handle->session_id);
-    if (!session && may_lag) {
-      if (w.lookup->sessions_behind(handle->databroker_server_version,
-                                    handle->databroker_record_version)) {
-        result.replicas_behind = true;
-        return result;
-      }
-      session = w.lookup->session(handle->session_id);  // it may have arrived meanwhile
-    }
-    if (!session && !w.lookup->sessions_healthy()) {
-      // The databroker is away: the session may exist and be current there. Never sign out (or
-      // allow) on a replica that is not being kept current.
-      result.status = kStatusUnavailable;
-      result.error = "the session store is not available";
-      return result;
-    }
-    if (session && !session_valid(*session, *handle, environment_.idp_id, now)) session = nullptr;
-  }
-  UserRecord user;
-  StructRecord directory_user;
-  std::uint64_t groups_version = 0;
-  if (session) {
-    user = w.lookup->user(session->user_id());
-    if (!user && may_lag) {
-      if (w.lookup->users_behind(handle->databroker_server_version,
-                                 handle->databroker_record_version)) {
-        result.replicas_behind = true;
-        return result;
-      }
-      user = w.lookup->user(session->user_id());
-    }
-    directory_user = w.lookup->directory_user(session->user_id());
-    groups_version = w.lookup->directory_groups_version();
-  }
-  IdentityCache::Entry& entry =
-      w.identities.principal(session ? std::string_view(session->id()) : std::string_view(),
-                             session, user, directory_user, groups_version, w.lookup.get());
-  const Principal& principal = entry.principal;
+  IdentityCache::Entry* entry = principal_of(w, handle, request, now, result);
+  if (entry == nullptr) return result;
+  const Principal& principal = entry->principal;
   result.signed_in = principal.signed_in();
   result.session_id = principal.session_id;
   result.user_id = principal.user_id;
@@ -239,7 +195,7 @@ CheckResult Authorizer::check(std::size_t worker, const config::Route& route,
 
   const IdentityToken* identity = nullptr;
   if (state.needs_jwt) {
-    identity = &w.identities.token(entry, host_name(request.host), *signer_, now);
+    identity = &w.identities.token(*entry, host_name(request.host), *signer_, now);
   }
   if (state.pass_identity_headers) {
     upstream.add(kJwtAssertionHeader, identity->jwt);
@@ -250,9 +206,9 @@ CheckResult Authorizer::check(std::size_t worker, const config::Route& route,
   }
   if (!state.set_headers.empty()) {
     TemplateContext context;
-    if (session) {
-      context.access_token = session->oauth_token().access_token();
-      context.id_token = session->id_token().raw();
+    if (principal.session) {
+      context.access_token = principal.session->oauth_token().access_token();
+      context.id_token = principal.session->id_token().raw();
     }
     if (identity != nullptr) context.jwt = identity->jwt;
     context.email = principal.email;
@@ -263,6 +219,70 @@ CheckResult Authorizer::check(std::size_t worker, const config::Route& route,
     render_set_headers(state, context, upstream);
   }
   return result;
+}
+
+IdentityCache::Entry* Authorizer::principal_of(WorkerState& w, const SessionHandle* handle,
+                                               const CheckRequest& request,
+                                               std::chrono::system_clock::time_point now,
+                                               CheckResult& result) const {
+  SessionRecord session;
+  bool may_lag = false;  // a missing record may still be on its way (see kReplicaWaitLimit)
+  std::uint64_t generation = 0;
+  if (handle != nullptr) {
+    if (!w.lookup || !w.lookup->ready()) {
+      result.status = kStatusUnavailable;
+      result.error = "the session store is not available yet";
+      return nullptr;
+    }
+    // Read before the records: while it stands still, the records read below stay current and
+    // the next request of this session reuses its principal without reading them again.
+    generation = w.lookup->generation();
+    if (auto* entry = w.identities.current(handle->session_id, generation);
+        entry != nullptr &&
+        session_valid(*entry->principal.session, *handle, environment_.idp_id, now)) {
+      return entry;
+    }
+    may_lag = request.wait_for_replicas && recently_issued(*handle, now);
+    session = w.lookup->session(handle->session_id);
+    if (!session && may_lag) {
+      if (w.lookup->sessions_behind(handle->databroker_server_version,
+                                    handle->databroker_record_version)) {
+        result.replicas_behind = true;
+        return nullptr;
+      }
+      session = w.lookup->session(handle->session_id);  // it may have arrived meanwhile
+    }
+    if (!session && !w.lookup->sessions_healthy()) {
+      // The databroker is away: the session may exist and be current there. Never sign out (or
+      // allow) on a replica that is not being kept current.
+      result.status = kStatusUnavailable;
+      result.error = "the session store is not available";
+      return nullptr;
+    }
+    if (session && !session_valid(*session, *handle, environment_.idp_id, now)) session = nullptr;
+  }
+  UserRecord user;
+  StructRecord directory_user;
+  std::uint64_t groups_version = 0;
+  if (session) {
+    user = w.lookup->user(session->user_id());
+    if (!user && may_lag) {
+      if (w.lookup->users_behind(handle->databroker_server_version,
+                                 handle->databroker_record_version)) {
+        result.replicas_behind = true;
+        return nullptr;
+      }
+      user = w.lookup->user(session->user_id());
+    }
+    directory_user = w.lookup->directory_user(session->user_id());
+    groups_version = w.lookup->directory_groups_version();
+  }
+  // Reused only when read under the session's own id and with its user: a missing user may be
+  // on its way (read-your-writes above), so it is looked for again on the next request.
+  bool reusable = session && user && session->id() == handle->session_id;
+  return &w.identities.principal(session ? std::string_view(session->id()) : std::string_view(),
+                                 session, user, directory_user, groups_version, w.lookup.get(),
+                                 reusable ? generation : 0);
 }
 
 void Authorizer::render_set_headers(const RouteState& state, const TemplateContext& context,

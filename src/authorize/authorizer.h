@@ -146,6 +146,13 @@ class Authorizer {
   };
   struct WorkerState;
 
+  // Who a request with the verified `handle` (null: none) comes from: the worker's principal of
+  // its session, or the anonymous one. Null when the request cannot be decided now, with
+  // `result` saying why (503, or replicas_behind).
+  IdentityCache::Entry* principal_of(WorkerState& w, const SessionHandle* handle,
+                                     const CheckRequest& request,
+                                     std::chrono::system_clock::time_point now,
+                                     CheckResult& result) const;
   void render_set_headers(const RouteState& state, const TemplateContext& context,
                           HeaderList& upstream) const;
 

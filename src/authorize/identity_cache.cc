@@ -11,10 +11,11 @@ IdentityCache::IdentityCache(std::size_t slots) : slots_(std::max<std::size_t>(s
 IdentityCache::Entry& IdentityCache::principal(std::string_view session_id,
                                                const SessionRecord& session, const UserRecord& user,
                                                const StructRecord& directory_user,
-                                               std::uint64_t groups_version,
-                                               SessionLookup* lookup) {
+                                               std::uint64_t groups_version, SessionLookup* lookup,
+                                               std::uint64_t generation) {
   Entry& entry = slots_[std::hash<std::string_view>{}(session_id) % slots_.size()];
   const Principal& p = entry.principal;
+  entry.records_generation = session != nullptr ? generation : 0;
   if (entry.used && p.session_id == session_id && p.session == session && p.user == user &&
       p.directory_user == directory_user &&
       (session == nullptr || p.groups_version == groups_version)) {
@@ -26,6 +27,17 @@ IdentityCache::Entry& IdentityCache::principal(std::string_view session_id,
   for (auto& token : entry.tokens) token.used = false;
   entry.next_token = 0;
   return entry;
+}
+
+IdentityCache::Entry* IdentityCache::current(std::string_view session_id,
+                                             std::uint64_t generation) {
+  if (generation == 0) return nullptr;
+  Entry& entry = slots_[std::hash<std::string_view>{}(session_id) % slots_.size()];
+  if (!entry.used || entry.records_generation != generation || !entry.principal.signed_in() ||
+      entry.principal.session_id != session_id) {
+    return nullptr;
+  }
+  return &entry;
 }
 
 const IdentityToken& IdentityCache::token(Entry& entry, std::string_view audience,

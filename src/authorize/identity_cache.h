@@ -5,6 +5,10 @@
 // directory user, or any directory group) rebuilds it and drops its tokens. Each entry keeps the
 // tokens of a few audiences, each reused until kTokenRefreshMargin before its "exp".
 //
+// An entry also remembers the lookup's generation (SessionLookup::generation) read before its
+// records were, so that while that has not moved, the next request of the session finds its
+// principal without reading the records again (current()).
+//
 // Bounded: a direct-mapped table of `slots` entries; a collision replaces the older entry.
 // Not thread-safe: one per worker thread, so the hot path takes no lock.
 
@@ -36,15 +40,26 @@ class IdentityCache {
     };
     std::array<Token, kAudiencesPerEntry> tokens;
     std::size_t next_token = 0;  // round-robin replacement among tokens
+    // The lookup's generation read before the principal's records were; 0: not to be reused
+    // without reading them again.
+    std::uint64_t records_generation = 0;
   };
 
   explicit IdentityCache(std::size_t slots = 4096);
 
   // The principal of these records, cached or built now (`lookup` resolves group names).
+  // `generation`: the lookup's generation read before the records were, when the records are
+  // what a read at `session_id` returns (current() may then hand them out again); 0 otherwise.
   // The reference stays valid until the next call.
   Entry& principal(std::string_view session_id, const SessionRecord& session,
                    const UserRecord& user, const StructRecord& directory_user,
-                   std::uint64_t groups_version, SessionLookup* lookup);
+                   std::uint64_t groups_version, SessionLookup* lookup,
+                   std::uint64_t generation = 0);
+
+  // The entry of signed-in session `session_id` when principal() was last given its records with
+  // this same `generation` (not 0): the lookup has not changed since they were read. Null
+  // otherwise. The pointer stays valid until the next call.
+  Entry* current(std::string_view session_id, std::uint64_t generation);
 
   // The token of `entry`'s principal for `audience`, signed now when there is none or it
   // expires within kTokenRefreshMargin of `now`.

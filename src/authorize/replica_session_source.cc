@@ -18,6 +18,8 @@ class ReplicaLookup final : public SessionLookup {
       : sessions_replica_(sessions),
         sessions_syncer_(sessions_syncer),
         users_replica_(users),
+        directory_users_replica_(directory_users),
+        directory_groups_replica_(directory_groups),
         sessions_(sessions),
         users_(users),
         directory_users_(directory_users),
@@ -39,6 +41,11 @@ class ReplicaLookup final : public SessionLookup {
     return behind(users_.versions(), server_version, record_version);
   }
   bool sessions_healthy() override { return sessions_syncer_.healthy(); }
+  std::uint64_t generation() override {
+    // Each replica's generation only grows, so the sum stands still only while all four do.
+    return sessions_replica_.generation() + users_replica_.generation() +
+           directory_users_replica_.generation() + directory_groups_replica_.generation();
+  }
   std::uint64_t directory_groups_version() override {
     auto versions = directory_groups_.versions();
     // A new server version restarts record versions: mix it in.
@@ -49,6 +56,8 @@ class ReplicaLookup final : public SessionLookup {
   const databroker::Replica<session::Session>& sessions_replica_;
   const databroker::Syncer& sessions_syncer_;
   const databroker::Replica<user::User>& users_replica_;
+  const databroker::Replica<google::protobuf::Struct>& directory_users_replica_;
+  const databroker::Replica<google::protobuf::Struct>& directory_groups_replica_;
   databroker::Replica<session::Session>::Reader sessions_;
   databroker::Replica<user::User>::Reader users_;
   databroker::Replica<google::protobuf::Struct>::Reader directory_users_;

@@ -64,6 +64,12 @@ class SessionLookup {
     return false;
   }
 
+  // A number that moves whenever anything read here may have changed (a record of any type, or
+  // where the replicas stand): when it has not moved between two calls, every lookup made after
+  // the first returns what it would return after the second, so the caller may keep what it
+  // read. 0 means unknown, and nothing read may be kept. The default: 0.
+  virtual std::uint64_t generation() { return 0; }
+
   // False while the sessions read here are not being kept current (the databroker is unreachable
   // and its syncer is retrying): a session missing here may then exist, so a request whose handle
   // names it cannot be decided. Asked only when a session is missing. The default: healthy.

@@ -47,6 +47,10 @@ class ReplicaBase {
   const std::string& type() const { return type_; }
 
   ReplicaVersions versions() const;
+  // How many snapshots have been published (0: none yet). It moves on every change of the
+  // contents or the versions, after the new snapshot is stored: while it stands still, every
+  // read returns what an earlier read after it last moved returned.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   // True once the first full load has been published.
   bool loaded() const { return generation_.load(std::memory_order_acquire) > 0; }
   // Blocks until the replica has been loaded, or the timeout passes; returns loaded().
@@ -66,7 +70,6 @@ class ReplicaBase {
   // Records the new versions, bumps the generation and wakes waiters; call after storing the
   // new snapshot.
   void published(ReplicaVersions versions);
-  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
  private:
   const std::string type_;

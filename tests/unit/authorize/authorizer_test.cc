@@ -286,6 +286,76 @@ TEST(Authorizer, ExpiredSessionIsNotSignedIn) {
   EXPECT_EQ(f.check(0, "application/json", {{"Cookie", cookie}}).status, 200);
 }
 
+TEST(Authorizer, ReusesAPrincipalOnlyWhileTheRecordsStandStill) {
+  Fixture f;
+  f.source->state().generation = 1;
+  std::string cookie = "_pomerium=" + f.handle();
+  ASSERT_TRUE(f.check(1, "application/json", {{"Cookie", cookie}}).allowed);
+  auto reads = f.source->state().session_reads;
+  auto again = f.check(1, "application/json", {{"Cookie", cookie}});
+  EXPECT_TRUE(again.allowed);
+  EXPECT_EQ(again.email, "ada@example.com");
+  EXPECT_EQ(f.source->state().session_reads, reads) << "nothing changed: records not read again";
+
+  // A changed user is seen by the very next request.
+  user::User u;
+  u.set_id("user-1");
+  u.set_email("eve@example.com");
+  f.source->put(u);
+  auto changed = f.check(1, "application/json", {{"Cookie", cookie}});
+  EXPECT_EQ(changed.status, 403);
+  EXPECT_EQ(changed.email, "eve@example.com");
+  EXPECT_GT(f.source->state().session_reads, reads);
+
+  // So is a deleted session.
+  f.source->state().sessions.erase("sess-1");
+  f.source->touch();
+  auto deleted = f.check(1, "application/json", {{"Cookie", cookie}});
+  EXPECT_FALSE(deleted.signed_in);
+  EXPECT_EQ(deleted.status, 401);
+}
+
+TEST(Authorizer, AReusedPrincipalStillChecksHandleAndExpiry) {
+  Fixture f;
+  f.source->state().generation = 1;
+  std::string cookie = "_pomerium=" + f.handle();
+  ASSERT_TRUE(f.check(0, "application/json", {{"Cookie", cookie}}).allowed);
+
+  // Someone else's handle naming the same session.
+  std::string other = "_pomerium=" + f.handle("sess-1", "user-2");
+  auto result = f.check(0, "application/json", {{"Cookie", other}});
+  EXPECT_FALSE(result.signed_in);
+  EXPECT_EQ(result.status, 401);
+  // A forged one.
+  std::string forged = cookie.substr(0, cookie.size() - 2) + "xx";
+  EXPECT_FALSE(f.check(0, "application/json", {{"Cookie", forged}}).signed_in);
+
+  // The session expires (at kNow + 1h) with no record changing.
+  ASSERT_TRUE(f.check(0, "application/json", {{"Cookie", cookie}}).allowed);
+  auto later = kNow + std::chrono::hours(1);
+  auto expired = f.authorizer->check(0, f.config->routes[0], f.request, f.upstream, later);
+  EXPECT_FALSE(expired.signed_in);
+  EXPECT_EQ(expired.status, 401);
+}
+
+TEST(Authorizer, RecordsAreReadAgainWithoutAGenerationOrAUser) {
+  Fixture f;  // generation 0: unknown
+  std::string cookie = "_pomerium=" + f.handle();
+  ASSERT_TRUE(f.check(0, "application/json", {{"Cookie", cookie}}).allowed);
+  auto reads = f.source->state().session_reads;
+  ASSERT_TRUE(f.check(0, "application/json", {{"Cookie", cookie}}).allowed);
+  EXPECT_EQ(f.source->state().session_reads, reads + 1);
+
+  // A session whose user is missing may be waiting for its user (read-your-writes): not reused.
+  f.source->state().generation = 1;
+  f.source->state().users.clear();
+  f.source->touch();
+  ASSERT_TRUE(f.check(0, "application/json", {{"Cookie", cookie}}).signed_in);
+  reads = f.source->state().session_reads;
+  ASSERT_TRUE(f.check(0, "application/json", {{"Cookie", cookie}}).signed_in);
+  EXPECT_EQ(f.source->state().session_reads, reads + 1);
+}
+
 TEST(Authorizer, UnsyncedReplicaWithHandleIs503) {
   Fixture f;
   f.source->state().ready = false;

@@ -27,6 +27,10 @@ class FakeSessionSource final : public SessionSource {
     std::uint64_t server_version = 0;
     std::uint64_t sessions_version = 0;
     std::uint64_t users_version = 0;
+    // SessionLookup::generation: 0 (the default) reports it unknown; otherwise every put_* and
+    // touch() moves it on.
+    std::uint64_t generation = 0;
+    std::uint64_t session_reads = 0;  // session() calls
   };
 
   std::unique_ptr<SessionLookup> make_lookup() const override {
@@ -36,14 +40,24 @@ class FakeSessionSource final : public SessionSource {
   State& state() { return *state_; }
   void put(const session::Session& s) {
     state_->sessions[s.id()] = std::make_shared<const session::Session>(s);
+    touch();
   }
-  void put(const user::User& u) { state_->users[u.id()] = std::make_shared<const user::User>(u); }
+  void put(const user::User& u) {
+    state_->users[u.id()] = std::make_shared<const user::User>(u);
+    touch();
+  }
   void put_directory_user(const std::string& id, const google::protobuf::Struct& s) {
     state_->directory_users[id] = std::make_shared<const google::protobuf::Struct>(s);
+    touch();
   }
   void put_directory_group(const std::string& id, const google::protobuf::Struct& s) {
     state_->directory_groups[id] = std::make_shared<const google::protobuf::Struct>(s);
     ++state_->groups_version;
+    touch();
+  }
+  // Records that the state changed (after editing state() directly).
+  void touch() {
+    if (state_->generation != 0) ++state_->generation;
   }
 
  private:
@@ -51,7 +65,10 @@ class FakeSessionSource final : public SessionSource {
    public:
     explicit Lookup(std::shared_ptr<State> state) : state_(std::move(state)) {}
     bool ready() override { return state_->ready; }
-    SessionRecord session(std::string_view id) override { return find(state_->sessions, id); }
+    SessionRecord session(std::string_view id) override {
+      ++state_->session_reads;
+      return find(state_->sessions, id);
+    }
     UserRecord user(std::string_view id) override { return find(state_->users, id); }
     StructRecord directory_user(std::string_view id) override {
       return find(state_->directory_users, id);
@@ -67,6 +84,7 @@ class FakeSessionSource final : public SessionSource {
       return server_version == state_->server_version && state_->users_version < record_version;
     }
     bool sessions_healthy() override { return state_->sessions_healthy; }
+    std::uint64_t generation() override { return state_->generation; }
 
    private:
     template <class Map>

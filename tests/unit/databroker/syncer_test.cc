@@ -108,6 +108,25 @@ TEST(Replica, CaughtUpMovesTheVersionOnOnly) {
   EXPECT_EQ(replica.versions().record_version, 10u);
 }
 
+TEST(Replica, GenerationMovesOnEveryPublish) {
+  Replica<session::Session> replica(kSessionType);
+  EXPECT_EQ(replica.generation(), 0u);
+  auto s1 = session_record("s1", "u1");
+  s1.set_version(3);
+  replica.load({s1}, {7, 3});
+  auto loaded = replica.generation();
+  EXPECT_GT(loaded, 0u);
+  auto s2 = session_record("s1", "u2");
+  s2.set_version(4);
+  replica.apply(std::move(s2));
+  auto changed = replica.generation();
+  EXPECT_GT(changed, loaded);
+  replica.caught_up(4);  // not past the version: nothing published
+  EXPECT_EQ(replica.generation(), changed);
+  replica.caught_up(5);
+  EXPECT_GT(replica.generation(), changed);
+}
+
 // Record versions are store-wide: a replica of one type learns from the Sync stream how far it is
 // current while only other types change, so a version comparison against a write of several
 // types (a sign-in puts a user and a session) holds for every replica.
