@@ -87,6 +87,18 @@ struct alignas(64) Authorizer::WorkerState {
   std::unique_ptr<SessionLookup> lookup;  // null without a session source
   HandleCache handles{kHandleCacheSlots};
   IdentityCache identities{kIdentityCacheSlots};
+  // The client address of the last request and what it parses to: a connection's requests come
+  // from one address, so it is parsed once per run of requests instead of once per request.
+  std::string client_ip_text;
+  std::optional<policy::IpAddress> client_ip;
+
+  const std::optional<policy::IpAddress>& parse_client_ip(std::string_view text) {
+    if (text != client_ip_text) {
+      client_ip = policy::IpAddress::parse(text);
+      client_ip_text.assign(text);
+    }
+    return client_ip;
+  }
 };
 
 Authorizer::Authorizer(std::shared_ptr<const config::Config> config,
@@ -178,7 +190,7 @@ CheckResult Authorizer::check(std::size_t worker, const config::Route& route,
   input.request.host = request.host;
   input.request.path = request.path;
   input.request.headers = request.headers;
-  input.request.ip = policy::IpAddress::parse(request.client_ip);
+  input.request.ip = w.parse_client_ip(request.client_ip);
   input.request.client_certificate = request.client_certificate;
   input.session = principal.session_view();
   input.user = principal.user_view();
@@ -186,10 +198,14 @@ CheckResult Authorizer::check(std::size_t worker, const config::Route& route,
   input.now = now;
   result.decision = state.policy->evaluate(input);
 
-  // A browser is sent to sign in, unless its session came in a header (an API client).
-  bool redirect = prefers_html(request.accept) &&
-                  (token.source == HandleSource::kNone || token.source == HandleSource::kCookie);
-  result.status = decision_status(result.decision, redirect);
+  // A browser is sent to sign in, unless its session came in a header (an API client). Only a
+  // sign-in answer depends on it, so Accept is read only then.
+  result.status = decision_status(result.decision, false);
+  if (result.status == kStatusUnauthorized &&
+      (token.source == HandleSource::kNone || token.source == HandleSource::kCookie) &&
+      prefers_html(request.accept)) {
+    result.status = decision_status(result.decision, true);
+  }
   result.allowed = result.status == kStatusOk;
   if (!result.allowed) return result;
 
