@@ -27,26 +27,32 @@ TcpSocket& UpstreamConnection::socket() {
   return std::get<TcpStream>(stream_);
 }
 
+std::unique_ptr<UpstreamConnection> UpstreamPool::take_idle(const UpstreamTarget& target) {
+  auto it = idle_.find(target.key);
+  if (it == idle_.end()) return nullptr;
+  auto now = Deadline::coarse_now();
+  while (!it->second.empty()) {
+    auto connection = std::move(it->second.back());
+    it->second.pop_back();
+    auto idle = now - connection->idle_since_;
+    // A connection idle for a moment is checked for a close by the peer; a just-released one
+    // is taken as is (the caller retries a reused connection that fails before any answer).
+    if (idle < kMaxIdleAge && (idle < kCheckAfterIdle || looks_alive(connection->socket()))) {
+      connection->reused_ = true;
+      return connection;
+    }
+  }
+  return nullptr;
+}
+
 awaitable<AcquireResult> UpstreamPool::acquire(const UpstreamTarget& target,
                                                std::chrono::milliseconds connect_timeout,
                                                bool allow_reuse) {
   if (allow_reuse) {
-    auto it = idle_.find(target.key);
-    if (it != idle_.end()) {
-      auto now = std::chrono::steady_clock::now();
-      while (!it->second.empty()) {
-        auto connection = std::move(it->second.back());
-        it->second.pop_back();
-        auto idle = now - connection->idle_since_;
-        // A connection idle for a moment is checked for a close by the peer; a just-released one
-        // is taken as is (the caller retries a reused connection that fails before any answer).
-        if (idle < kMaxIdleAge && (idle < kCheckAfterIdle || looks_alive(connection->socket()))) {
-          connection->reused_ = true;
-          AcquireResult reused;
-          reused.connection = std::move(connection);
-          co_return reused;
-        }
-      }
+    if (auto connection = take_idle(target)) {
+      AcquireResult reused;
+      reused.connection = std::move(connection);
+      co_return reused;
     }
   }
 
@@ -80,6 +86,8 @@ awaitable<AcquireResult> UpstreamPool::acquire(const UpstreamTarget& target,
     co_return result;
   }
   socket.set_option(tcp::no_delay(true), ec);
+  // The proxy writes requests without waiting first and falls back to asynchronous writes.
+  socket.non_blocking(true, ec);
 
   if (target.tls) {
     // Move the socket out before the variant's TCP alternative is destroyed by emplace.
@@ -110,7 +118,7 @@ void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
   auto& idle = idle_[connection->key()];
   if (idle.size() >= kMaxIdlePerKey) return;  // closes it
   connection->buffer_.clear();
-  connection->idle_since_ = std::chrono::steady_clock::now();
+  connection->idle_since_ = Deadline::coarse_now();
   idle.push_back(std::move(connection));
 }
 

@@ -63,6 +63,9 @@ class UpstreamPool {
   UpstreamPool(asio::io_context& io, DeadlineSweeper& sweeper)
       : io_(io), sweeper_(sweeper), resolver_(io) {}
 
+  // An idle connection for `target` that is still alive, or null; never waits.
+  std::unique_ptr<UpstreamConnection> take_idle(const UpstreamTarget& target);
+
   // An idle connection for `target` when one is alive, otherwise a new one.
   awaitable<AcquireResult> acquire(const UpstreamTarget& target,
                                    std::chrono::milliseconds connect_timeout,

@@ -50,17 +50,6 @@ awaitable<void> linger(Stream& stream, Deadline& deadline) {
   }
 }
 
-std::size_t count_fields(const bhttp::fields& fields) {
-  std::size_t n = 0;
-  for (auto it = fields.begin(); it != fields.end(); ++it) ++n;
-  return n;
-}
-
-std::size_t count_field(const bhttp::fields& fields, bhttp::field name) {
-  auto [first, last] = fields.equal_range(name);
-  return static_cast<std::size_t>(std::distance(first, last));
-}
-
 // Answers an error and decides whether the connection survives: it does only when the request
 // was fully read.
 template <class Stream>
@@ -148,14 +137,16 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadlin
   ex.client_deadline = &deadline;
   ex.buffers = &buffers;
   deadline.expires_after(options.timeout_read);
-  auto ec = co_await read_head(stream, buffer, parser);
+  error_code ec;
+  if (!parse_buffered_head(buffer, parser, ec)) ec = co_await read_head(stream, buffer, parser);
   if (ec) {
     if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
         (ec == asio::error::operation_aborted && !deadline.fired()) ||
         ec == asio::error::connection_reset) {
       co_return false;
     }
-    ex.request_id = make_request_id(worker.rng());
+    buffers.generated_id = make_request_id(worker.rng());
+    ex.request_id = std::string_view(buffers.generated_id.data(), buffers.generated_id.size());
     ex.keep_alive = false;
     int status = 400;
     if (ec == bhttp::error::header_limit) status = 431;
@@ -175,17 +166,21 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadlin
   if (logging) ex.method = std::string(req.method_string());
   ex.version = req.version();
   ex.head = req.method() == bhttp::verb::head;
-  ex.keep_alive = req.keep_alive() && !worker.draining();
-  if (logging) ex.user_agent = std::string(req[bhttp::field::user_agent]);
+  ex.keep_alive = parser.keep_alive() && !worker.draining();
+  const RequestFacts facts = scan_request_headers(req);
+  if (logging) ex.user_agent = std::string(facts.user_agent);
   // Only the choice between JSON and HTML error bodies is kept, not the header itself.
-  ex.accept = prefers_json(req[bhttp::field::accept]) ? "application/json" : "";
-  auto client_id = req["x-request-id"];
-  ex.request_id =
-      is_acceptable_request_id(client_id) ? std::string(client_id) : make_request_id(worker.rng());
+  ex.accept = prefers_json(facts.accept) ? "application/json" : "";
+  if (is_acceptable_request_id(facts.request_id)) {
+    ex.request_id = facts.request_id;
+  } else {
+    buffers.generated_id = make_request_id(worker.rng());
+    ex.request_id = std::string_view(buffers.generated_id.data(), buffers.generated_id.size());
+  }
   ex.client_ip = client_address(req, peer_ip, options.xff_num_trusted_hops);
   if (logging) {
     ex.path = std::string(req.target());
-    ex.authority = std::string(req[bhttp::field::host]);
+    ex.authority = std::string(facts.host);
   }
 
   auto finish = [&](bool keep) {
@@ -194,21 +189,18 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadlin
   };
 
   // Head checks: counts, framing ambiguity (request smuggling), header names.
-  if (count_fields(req) > options.max_headers_count) {
+  if (facts.count > options.max_headers_count) {
     co_return finish(co_await reject(ex, stream, nullptr, 431, "too many headers"));
   }
-  if (count_field(req, bhttp::field::host) > 1 ||
-      count_field(req, bhttp::field::content_length) > 1 ||
-      (req.find(bhttp::field::transfer_encoding) != req.end() &&
-       req.find(bhttp::field::content_length) != req.end())) {
+  if (facts.hosts > 1 || facts.content_lengths > 1 || facts.transfer_encodings > 1 ||
+      (facts.transfer_encodings > 0 && facts.content_lengths > 0)) {
     co_return finish(co_await reject(ex, stream, nullptr, 400, "ambiguous request framing"));
   }
   // Only plain chunked framing is relayed: codings stacked on it are refused, not forwarded.
-  if (req.find(bhttp::field::transfer_encoding) != req.end() &&
-      !iequals(trim_ows(req[bhttp::field::transfer_encoding]), "chunked")) {
+  if (facts.transfer_encodings > 0 && !iequals(trim_ows(facts.transfer_encoding), "chunked")) {
     co_return finish(co_await reject(ex, stream, nullptr, 501, "unsupported transfer encoding"));
   }
-  for (auto it = req.begin(); it != req.end();) {
+  for (auto it = req.begin(); facts.underscore && it != req.end();) {
     if (!has_underscore(it->name_string())) {
       ++it;
       continue;
@@ -226,8 +218,7 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadlin
   if (target.verdict == RequestTarget::Verdict::kReject) {
     co_return finish(co_await reject(ex, stream, &parser, 400, "invalid request path"));
   }
-  std::string host =
-      !target.authority.empty() ? target.authority : std::string(req[bhttp::field::host]);
+  std::string_view host = !target.authority.empty() ? target.authority : facts.host;
   if (logging) {
     ex.authority = host;
     ex.path = target.path;
@@ -294,7 +285,7 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadlin
   check.client_ip = ex.client_ip;
   check.request_id = ex.request_id;
   if (authorize::Authorizer::evaluates(*route)) {
-    check.accept = req[bhttp::field::accept];
+    check.accept = facts.accept;
     collect_header_views(req, buffers.header_views);
     check.headers = buffers.header_views;
     auto now = std::chrono::system_clock::now();
@@ -352,8 +343,8 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadlin
   }
 
   bool websocket = false;
-  if (req.find(bhttp::field::upgrade) != req.end()) {
-    if (is_websocket_upgrade(req)) {
+  if (facts.upgrade.data() != nullptr) {
+    if (is_websocket_upgrade(facts.upgrade)) {
       if (!route->allow_websockets) {
         co_return finish(
             co_await reject(ex, stream, &parser, 403, "websockets are not allowed on this route"));
@@ -363,8 +354,7 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadlin
   }
 
   std::string forward_target = rewrite_path(*route, target.path) + target.query;
-  bool keep = co_await forward_request(ex, stream, buffer, parser, std::move(forward_target), host,
-                                       websocket);
+  bool keep = co_await forward_request(ex, stream, buffer, parser, forward_target, host, websocket);
   co_return finish(keep);
 }
 
@@ -426,6 +416,8 @@ awaitable<void> serve_connection(Worker& worker, TcpSocket socket, bool tls) {
   socket.set_option(tcp::no_delay(true), ignored);
   std::string peer_ip = peer_address(socket);
   if (!tls) {
+    // Replies are first written without waiting (write_piece_now); see wire.h.
+    socket.non_blocking(true, ignored);
     Deadline deadline(worker.sweeper(), socket);
     auto entry = worker.connection_opened(&socket);
     co_await serve_stream(worker, socket, deadline, peer_ip, false, *entry);

@@ -12,7 +12,9 @@
 #include "authorize/header_list.h"
 #include "http/asio.h"
 #include "http/deadline.h"
+#include "proxy/header_rules.h"
 #include "proxy/local_reply.h"
+#include "proxy/response_parser.h"
 #include "proxy/snapshot.h"
 #include "proxy/worker.h"
 
@@ -30,9 +32,9 @@ struct Exchange {
   http::Deadline::Clock::time_point stream_deadline = http::Deadline::Clock::time_point::max();
   struct ConnectionState* buffers = nullptr;  // the downstream connection's reusable storage
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  std::string request_id;
-  std::string client_ip;  // the client after trusted proxies (X-Forwarded-For)
-  std::string peer_ip;    // the address of the TCP peer
+  std::string_view request_id;  // the client's (a view into the request) or generated_id
+  std::string client_ip;        // the client after trusted proxies (X-Forwarded-For)
+  std::string peer_ip;          // the address of the TCP peer
   std::string_view scheme;
   std::string method;
   std::string authority;
@@ -46,14 +48,12 @@ struct Exchange {
   int status = 0;
   std::uint64_t bytes_received = 0;
   std::uint64_t bytes_sent = 0;
-  std::string upstream;
+  std::string_view upstream;  // the upstream authority, owned by the snapshot
   double upstream_ms = -1;
   unsigned version = 11;
   bool head = false;
   bool keep_alive = true;
 };
-
-using ResponseParser = http::bhttp::response_parser<http::bhttp::buffer_body>;
 
 // Per-connection storage reused by every exchange on the connection: heads, parsers and the
 // exchange itself live here rather than in coroutine frames, so that the frames stay small enough
@@ -63,8 +63,10 @@ struct ConnectionState {
   std::string response_head;
   std::string joined;  // a piece's buffers joined for one TLS record
   std::optional<RequestParser> request_parser;
-  std::optional<ResponseParser> response_parser;
+  std::optional<UpstreamResponseParser> response_parser;
+  std::vector<UpstreamResponseParser::Field> response_fields;  // storage of response_parser's
   std::optional<Exchange> exchange;
+  RequestId generated_id{};                      // storage of a generated request id
   std::vector<policy::HeaderView> header_views;  // the request's headers, for authorize
   authorize::HeaderList upstream_headers;        // what authorize adds to the upstream request
 };
@@ -127,7 +129,7 @@ void finish_exchange(Exchange& ex);
 template <class Client>
 http::awaitable<bool> forward_request(Exchange& ex, Client& client,
                                       http::beast::flat_buffer& buffer, RequestParser& parser,
-                                      std::string target, std::string_view original_host,
+                                      std::string_view target, std::string_view original_host,
                                       bool websocket);
 
 }  // namespace portcullis::proxy

@@ -32,7 +32,15 @@ bool is_disconnect(const error_code& ec) {
          ec == bhttp::error::partial_message || ec == ssl::error::stream_truncated;
 }
 
+// The upstream's share of the duration is only logged: no clock read when the log is off.
+std::chrono::steady_clock::time_point log_clock() {
+  return telemetry::log_enabled(telemetry::LogLevel::kInfo)
+             ? std::chrono::steady_clock::now()
+             : std::chrono::steady_clock::time_point();
+}
+
 double millis_since(std::chrono::steady_clock::time_point t) {
+  if (t == std::chrono::steady_clock::time_point()) return -1;
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
 
@@ -103,7 +111,7 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
   auto& upstream_deadline = connection.deadline();
   reusable = false;
 
-  auto upstream_start = std::chrono::steady_clock::now();
+  auto upstream_start = log_clock();
   if (expect_continue && !parser.is_done()) {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     arm(ex, client_deadline, write_timeout(options));
@@ -115,10 +123,8 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
   std::string& scratch = ex.buffers->joined;
   bool body_started = false;
   {
-    std::string& head = ex.buffers->request_head;
-    head.clear();
-    append_request_head(head, req);
-    const bool chunked = req.chunked();
+    const std::string& head = ex.buffers->request_head;  // written by forward_request
+    const bool chunked = parser.chunked();
     std::optional<Worker::BufferLease> buf;
     if (!parser.is_done()) buf.emplace(ex.worker);
     bool head_sent = false;
@@ -152,7 +158,9 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
       piece.build(head_sent ? std::string_view() : std::string_view(head), data, chunked, last);
       if (!piece.empty()) {
         arm(ex, upstream_deadline, route.timeout);
-        auto ec = co_await write_piece(upstream, piece, scratch);
+        error_code ec;
+        if (!write_piece_now(upstream, piece, ec))
+          ec = co_await write_piece(upstream, piece, scratch);
         if (ec) {
           if (connection.reused() && !body_started) co_return Outcome::kRetryable;
           record_upstream_error(*ex.route->metrics, telemetry::UpstreamError::kProtocol);
@@ -171,8 +179,8 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
   auto& up_buffer = connection.buffer();
   auto& rp = ex.buffers->response_parser;
   for (;;) {
-    rp.emplace();
-    rp->header_limit(kMaxUpstreamHeaderBytes);
+    rp.emplace(ex.buffers->response_fields);
+    rp->limit_head(kMaxUpstreamHeaderBytes);
     rp->body_limit(boost::none);
     if (ex.head) rp->skip(true);
     arm(ex, upstream_deadline, route.timeout);
@@ -197,21 +205,22 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
                               keep);
       co_return kept ? Outcome::kDone : Outcome::kClosed;
     }
-    auto status = rp->get().result_int();
+    auto status = rp->result_int();
     if (status >= 100 && status < 200 && status != 101) continue;
     break;
   }
   ex.upstream_ms = millis_since(upstream_start);
-  auto& res = rp->get();
+  auto& res = *rp;
   ex.status = static_cast<int>(res.result_int());
 
+  DownstreamResponse downstream;
+  downstream.version = ex.version >= 11 ? 11 : 10;
+  downstream.set = route.set_response_headers;
   if (websocket && res.result() == bhttp::status::switching_protocols) {
-    strip_hop_by_hop(res, true);
-    res.set(bhttp::field::connection, "upgrade");
-    set_response_headers(res, route.set_response_headers);
+    downstream.upgrade = true;
     std::string& head = ex.buffers->response_head;
     head.clear();
-    append_response_head(head, res);
+    append_downstream_response_head(head, res, downstream);
     arm(ex, client_deadline, write_timeout(options));
     auto [ec, n] = co_await asio::async_write(client, asio::buffer(head), kNoThrow);
     if (ec) co_return Outcome::kClosed;
@@ -219,37 +228,37 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
     co_return Outcome::kClosed;
   }
 
-  bool upstream_keep = res.keep_alive();
-  strip_hop_by_hop(res, false);
-  set_response_headers(res, route.set_response_headers);
+  bool upstream_keep = rp->keep_alive();
   bool body_expected = !ex.head && !(ex.status == 204 || ex.status == 304);
   bool client_keep = ex.keep_alive && !ex.worker.draining() && parser.is_done();
-  if (body_expected && !res.has_content_length() && !res.chunked()) {
+  bool chunked = rp->chunked();
+  if (body_expected && !rp->content_length() && !chunked) {
     // Delimited by the upstream closing: re-frame for the client.
     upstream_keep = false;
     if (ex.version >= 11) {
-      res.chunked(true);
+      downstream.framing = DownstreamResponse::Framing::kChunk;
+      chunked = true;
     } else {
       client_keep = false;
     }
   }
-  if (ex.version < 11 && res.chunked()) {
-    res.chunked(false);
+  if (ex.version < 11 && chunked) {
+    downstream.framing = DownstreamResponse::Framing::kUnchunk;
+    chunked = false;
     client_keep = false;
   }
-  res.version(ex.version >= 11 ? 11 : 10);
-  res.keep_alive(client_keep);
+  downstream.keep_alive = client_keep;
   ex.keep_alive = client_keep;
+  chunked = chunked && body_expected;
 
   // Response body, streamed; the head goes out with the first body bytes.
   std::string& head = ex.buffers->response_head;
   head.clear();
-  append_response_head(head, res);
-  const bool chunked = body_expected && res.chunked();
+  append_downstream_response_head(head, res, downstream);
   std::optional<Worker::BufferLease> buf;
   if (!rp->is_done()) buf.emplace(ex.worker);
-  auto deadline = route.timeout.count() > 0 ? std::chrono::steady_clock::now() + route.timeout
-                                            : std::chrono::steady_clock::time_point::max();
+  auto deadline = route.timeout.count() > 0 ? Deadline::coarse_now() + route.timeout
+                                            : Deadline::Clock::time_point::max();
   bool head_sent = false;
   OutgoingPiece piece;
   for (;;) {
@@ -259,10 +268,13 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
       res.body().size = buf->size();
       auto next = deadline;
       if (route.idle_timeout.count() > 0) {
-        next = std::min(next, std::chrono::steady_clock::now() + route.idle_timeout);
+        next = std::min(next, Deadline::coarse_now() + route.idle_timeout);
       }
       upstream_deadline.expires_at(std::min(next, ex.stream_deadline));
-      auto ec = co_await read_body_some(upstream, up_buffer, *rp);
+      error_code ec;
+      if (!parse_buffered_body(up_buffer, *rp, buf->size(), ec)) {
+        ec = co_await read_body_some(upstream, up_buffer, *rp);
+      }
       if (ec) {
         // The head may already be out: all we can do is cut the client connection.
         record_upstream_error(*ex.route->metrics, upstream_deadline.fired()
@@ -285,7 +297,8 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
     if (!piece.empty()) {
       ex.bytes_sent += data.size();
       arm(ex, client_deadline, write_timeout(options));
-      auto ec = co_await write_piece(client, piece, scratch);
+      error_code ec;
+      if (!write_piece_now(client, piece, ec)) ec = co_await write_piece(client, piece, scratch);
       if (ec) {
         ex.status = 499;  // the client went away
         co_return Outcome::kClosed;
@@ -303,41 +316,43 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
 
 template <class Client>
 awaitable<bool> forward_request(Exchange& ex, Client& client, beast::flat_buffer& buffer,
-                                RequestParser& parser, std::string target,
+                                RequestParser& parser, std::string_view target,
                                 std::string_view original_host, bool websocket) {
   const Snapshot& snap = *ex.snapshot;
   const auto& options = snap.options();
   const config::Route& route = *ex.route->route;
   auto& req = parser.get();
 
-  // The upstream request head.
+  // The upstream request head, written once for both attempts.
   bool expect_continue = iequals(req[bhttp::field::expect], "100-continue");
-  req.erase(bhttp::field::expect);
-  strip_hop_by_hop(req, websocket);
-  strip_identity_headers(req, options.cookie_name);
-  for (const auto& name : route.remove_request_headers) req.erase(name);
-  // Custom claim header names are identity headers too: never the client's value.
-  for (const auto& [name, claim] : options.jwt_claims_headers) req.erase(name);
-  if (ex.upstream_headers != nullptr) {
-    for (const auto& header : ex.upstream_headers->items()) req.set(header.name, header.value);
-  } else {
-    for (const auto& header : route.set_request_headers) req.set(header.name, header.value);
-  }
-  set_forwarded_headers(req, {ex.peer_ip, ex.scheme, original_host, options.xff_num_trusted_hops});
-  req.set("x-request-id", ex.request_id);
-  req.target(target);
-  req.version(11);
-  if (websocket) req.set(bhttp::field::connection, "upgrade");
-
   std::size_t index = snap.pick_upstream(route, ex.worker.id(), ex.worker.rng());
   const auto& upstream = route.to[index];
   const auto& upstream_target = ex.route->targets[index];
+  std::string_view host = original_host;
   if (route.host_rewrite) {
-    req.set(bhttp::field::host, *route.host_rewrite);
+    host = *route.host_rewrite;
   } else if (!route.preserve_host_header) {
-    req.set(bhttp::field::host, upstream.authority);
-  } else if (req.find(bhttp::field::host) == req.end()) {
-    req.set(bhttp::field::host, original_host);
+    host = upstream.authority;
+  }
+  std::string& head = ex.buffers->request_head;
+  head.clear();
+  auto write_head = [&](auto set) {
+    UpstreamRequest<typename decltype(set)::value_type> spec;
+    spec.target = target;
+    spec.host = host;
+    spec.request_id = ex.request_id;
+    spec.forwarded = {ex.peer_ip, ex.scheme, original_host, options.xff_num_trusted_hops};
+    spec.cookie_name = options.cookie_name;
+    spec.websocket = websocket;
+    spec.remove = route.remove_request_headers;
+    spec.claim_headers = &options.jwt_claims_headers;
+    spec.set = set;
+    append_upstream_request_head(head, req, spec);
+  };
+  if (ex.upstream_headers != nullptr) {
+    write_head(ex.upstream_headers->items());
+  } else {
+    write_head(std::span<const config::Header>(route.set_request_headers));
   }
   ex.upstream = upstream.authority;
 
@@ -350,8 +365,12 @@ awaitable<bool> forward_request(Exchange& ex, Client& client, beast::flat_buffer
   } finished{snap, route, ex.worker.id(), index};
 
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto acquired =
-        co_await ex.worker.pool().acquire(upstream_target, kConnectTimeout, attempt == 0);
+    // A pooled connection costs no coroutine; only a new one is awaited.
+    AcquireResult acquired;
+    if (attempt == 0) acquired.connection = ex.worker.pool().take_idle(upstream_target);
+    if (!acquired.connection) {
+      acquired = co_await ex.worker.pool().acquire(upstream_target, kConnectTimeout, attempt == 0);
+    }
     if (!acquired.connection) {
       bool timeout = acquired.error == ConnectError::kTimeout;
       record_upstream_error(*ex.route->metrics, timeout ? telemetry::UpstreamError::kTimeout
@@ -384,10 +403,10 @@ awaitable<bool> forward_request(Exchange& ex, Client& client, beast::flat_buffer
 }
 
 template awaitable<bool> forward_request<TcpStream>(Exchange&, TcpStream&, beast::flat_buffer&,
-                                                    RequestParser&, std::string, std::string_view,
-                                                    bool);
+                                                    RequestParser&, std::string_view,
+                                                    std::string_view, bool);
 template awaitable<bool> forward_request<TlsStream>(Exchange&, TlsStream&, beast::flat_buffer&,
-                                                    RequestParser&, std::string, std::string_view,
-                                                    bool);
+                                                    RequestParser&, std::string_view,
+                                                    std::string_view, bool);
 
 }  // namespace portcullis::proxy

@@ -1,7 +1,11 @@
 #include "proxy/header_rules.h"
 
 #include <boost/beast/core/string.hpp>
+#include <charconv>
 #include <vector>
+
+#include "authorize/header_list.h"
+#include "proxy/response_parser.h"
 
 namespace portcullis::proxy {
 namespace bhttp = boost::beast::http;
@@ -33,103 +37,316 @@ std::string_view trim_ows(std::string_view s) {
   return s;
 }
 
-void strip_identity_headers(Fields& fields, std::string_view cookie_name) {
-  // Cookie headers: rebuild without the session cookie.
-  std::vector<std::string> kept_cookies;
-  bool touched = false;
-  for (auto it = fields.find(bhttp::field::cookie);
-       it != fields.end() && it->name() == bhttp::field::cookie; ++it) {
-    std::string_view value = it->value();
-    std::string kept;
-    while (!value.empty()) {
-      auto semi = value.find(';');
-      auto pair = trim_ows(value.substr(0, semi));
-      auto eq = pair.find('=');
-      auto name = trim_ows(pair.substr(0, eq));
-      if (!pair.empty()) {
-        if (name == cookie_name) {
-          touched = true;
-        } else {
-          if (!kept.empty()) kept.append("; ");
-          kept.append(pair);
-        }
-      }
-      if (semi == std::string_view::npos) break;
-      value.remove_prefix(semi + 1);
-    }
-    kept_cookies.push_back(std::move(kept));
-  }
-  if (touched) {
-    fields.erase(bhttp::field::cookie);
-    for (auto& cookie : kept_cookies) {
-      if (!cookie.empty()) fields.insert(bhttp::field::cookie, cookie);
-    }
-  }
+namespace {
 
-  for (auto it = fields.begin(); it != fields.end();) {
-    std::string_view name = it->name_string();
-    bool drop = istarts_with(name, "x-pomerium-");
-    if (!drop && it->name() == bhttp::field::authorization) {
-      auto value = trim_ows(it->value());
-      drop = istarts_with(value, "pomerium ") || istarts_with(value, "bearer pomerium-");
-    }
-    it = drop ? fields.erase(it) : std::next(it);
+void append_line(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n");
+}
+
+bool listed(std::string_view name, std::span<const std::string> names) {
+  for (const auto& n : names) {
+    if (iequals(name, n)) return true;
+  }
+  return false;
+}
+
+template <class Header>
+bool listed(std::string_view name, std::span<const Header> headers) {
+  for (const auto& h : headers) {
+    if (iequals(name, h.name)) return true;
+  }
+  return false;
+}
+
+bool is_claim_header(std::string_view name, const std::map<std::string, std::string>& headers) {
+  for (const auto& [header, claim] : headers) {
+    if (iequals(name, header)) return true;
+  }
+  return false;
+}
+
+bool is_session_authorization(std::string_view value) {
+  value = trim_ows(value);
+  return istarts_with(value, "pomerium ") || istarts_with(value, "bearer pomerium-");
+}
+
+// Calls f(pair, name) for each cookie pair of a Cookie value, both trimmed.
+template <class F>
+void for_each_cookie(std::string_view value, F&& f) {
+  while (!value.empty()) {
+    auto semi = value.find(';');
+    auto pair = trim_ows(value.substr(0, semi));
+    if (!pair.empty()) f(pair, trim_ows(pair.substr(0, pair.find('='))));
+    if (semi == std::string_view::npos) break;
+    value.remove_prefix(semi + 1);
   }
 }
 
-void strip_hop_by_hop(Fields& fields, bool keep_upgrade) {
-  // Headers named by Connection are hop-by-hop too (rare: collected only when present).
-  std::vector<std::string> named;
-  auto is_hop_by_hop = [keep_upgrade](bhttp::field name) {
-    return name == bhttp::field::connection || name == bhttp::field::keep_alive ||
-           name == bhttp::field::proxy_connection || name == bhttp::field::te ||
-           (!keep_upgrade && name == bhttp::field::upgrade);
-  };
-  // One pass over the fields instead of a lookup per hop-by-hop name: this runs twice per request.
-  for (auto it = fields.begin(); it != fields.end();) {
-    if (!is_hop_by_hop(it->name())) {
-      ++it;
-      continue;
-    }
-    if (it->name() == bhttp::field::connection) {
-      for_each_token(it->value(), [&](std::string_view token) {
-        if (iequals(token, "close") || iequals(token, "keep-alive")) return;
-        if (keep_upgrade && iequals(token, "upgrade")) return;
-        // Never let Connection remove framing or routing headers.
-        if (iequals(token, "host") || iequals(token, "transfer-encoding") ||
-            iequals(token, "content-length")) {
-          return;
-        }
-        named.emplace_back(token);
-      });
-    }
-    it = fields.erase(it);
-  }
-  for (const auto& name : named) fields.erase(name);
-}
-
-void set_forwarded_headers(Fields& fields, const ForwardedInfo& info) {
-  if (info.trusted_hops == 0) {
-    fields.set("x-forwarded-for", info.client_ip);
-    fields.set("x-forwarded-proto", info.scheme);
-    fields.set("x-forwarded-host", info.original_host);
+// Appends the Cookie line without the cookie `session`: untouched when it has none, nothing when
+// no other cookie is left.
+void append_cookie_without(std::string& out, std::string_view name, std::string_view value,
+                           std::string_view session) {
+  bool found = false;
+  for_each_cookie(value, [&](std::string_view, std::string_view cookie) {
+    if (cookie == session) found = true;
+  });
+  if (!found) {
+    append_line(out, name, value);
     return;
   }
-  std::string xff;
-  for (auto [it, end] = fields.equal_range("x-forwarded-for"); it != end; ++it) {
-    if (!xff.empty()) xff.append(", ");
-    xff.append(trim_ows(it->value()));
-  }
-  if (!xff.empty()) xff.append(", ");
-  xff.append(info.client_ip);
-  fields.set("x-forwarded-for", xff);
-  if (fields.find("x-forwarded-proto") == fields.end()) {
-    fields.set("x-forwarded-proto", info.scheme);
-  }
-  if (fields.find("x-forwarded-host") == fields.end()) {
-    fields.set("x-forwarded-host", info.original_host);
+  const std::size_t mark = out.size();
+  out.append(name);
+  out.append(": ");
+  const std::size_t first = out.size();
+  for_each_cookie(value, [&](std::string_view pair, std::string_view cookie) {
+    if (cookie == session) return;
+    if (out.size() > first) out.append("; ");
+    out.append(pair);
+  });
+  if (out.size() == first) {
+    out.resize(mark);
+  } else {
+    out.append("\r\n");
   }
 }
+
+// The names the proxy writes itself, whatever the client or the route's headers say.
+enum class Owned { kNone, kForwardedFor, kForwardedProto, kForwardedHost, kRequestId };
+
+Owned owned_name(std::string_view name) {
+  if (name.size() < 12 || (name[0] != 'x' && name[0] != 'X')) return Owned::kNone;
+  if (iequals(name, "x-forwarded-for")) return Owned::kForwardedFor;
+  if (iequals(name, "x-forwarded-proto")) return Owned::kForwardedProto;
+  if (iequals(name, "x-forwarded-host")) return Owned::kForwardedHost;
+  if (iequals(name, "x-request-id")) return Owned::kRequestId;
+  return Owned::kNone;
+}
+
+// Whether a configured or computed value can go into a head as is: no line breaks, no NUL.
+bool is_safe_value(std::string_view value) {
+  return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+bool is_framing_name(std::string_view name) {
+  switch (name.size()) {
+    case 10:
+      return iequals(name, "connection");
+    case 14:
+      return iequals(name, "content-length");
+    case 17:
+      return iequals(name, "transfer-encoding");
+    default:
+      return false;
+  }
+}
+
+bool is_framing(bhttp::field name) {
+  return name == bhttp::field::content_length || name == bhttp::field::transfer_encoding ||
+         name == bhttp::field::connection;
+}
+
+}  // namespace
+
+void HopByHop::add_named(std::string_view connection) {
+  for_each_token(connection, [&](std::string_view token) {
+    if (iequals(token, "close") || iequals(token, "keep-alive")) return;
+    if (keep_upgrade_ && iequals(token, "upgrade")) return;
+    // Never let Connection remove framing or routing headers.
+    if (iequals(token, "host") || iequals(token, "transfer-encoding") ||
+        iequals(token, "content-length")) {
+      return;
+    }
+    named_.push_back(token);
+  });
+}
+
+bool HopByHop::drops(bhttp::field name, std::string_view name_string) const {
+  switch (name) {
+    case bhttp::field::connection:
+    case bhttp::field::keep_alive:
+    case bhttp::field::proxy_connection:
+    case bhttp::field::te:
+      return true;
+    case bhttp::field::upgrade:
+      return !keep_upgrade_;
+    default:
+      break;
+  }
+  for (auto named : named_) {
+    if (iequals(name_string, named)) return true;
+  }
+  return false;
+}
+
+template <class Header>
+void append_upstream_request_head(std::string& out, const RequestHead& request,
+                                  const UpstreamRequest<Header>& upstream) {
+  const auto& forwarded = upstream.forwarded;
+  const bool trusted = forwarded.trusted_hops > 0;
+  out.append(request.method_string());
+  out.push_back(' ');
+  out.append(upstream.target);
+  out.append(" HTTP/1.1\r\n");
+  append_line(out, "Host", upstream.host);
+
+  HopByHop hop_by_hop(request, upstream.websocket);
+  bool has_proto = false, has_host = false, has_xff = false;
+  for (const auto& field : request) {
+    if (hop_by_hop.drops(field)) continue;
+    const auto name = field.name_string();
+    switch (field.name()) {
+      case bhttp::field::host:
+      case bhttp::field::expect:
+        continue;
+      case bhttp::field::cookie:
+        if (!listed(name, upstream.remove) && !listed(name, upstream.set)) {
+          append_cookie_without(out, name, field.value(), upstream.cookie_name);
+        }
+        continue;
+      case bhttp::field::authorization:
+        if (is_session_authorization(field.value())) continue;
+        break;
+      case bhttp::field::content_length:
+      case bhttp::field::transfer_encoding:
+        // The body is relayed as the client framed it: no rule may change the framing.
+        append_line(out, name, field.value());
+        continue;
+      default:
+        break;
+    }
+    switch (owned_name(name)) {
+      case Owned::kForwardedFor:
+        has_xff = true;
+        continue;
+      case Owned::kRequestId:
+        continue;
+      case Owned::kForwardedProto:
+        if (!trusted) continue;
+        has_proto = true;
+        break;
+      case Owned::kForwardedHost:
+        if (!trusted) continue;
+        has_host = true;
+        break;
+      case Owned::kNone:
+        break;
+    }
+    if (istarts_with(name, "x-pomerium-") || listed(name, upstream.remove) ||
+        listed(name, upstream.set)) {
+      continue;
+    }
+    if (upstream.claim_headers != nullptr && is_claim_header(name, *upstream.claim_headers)) {
+      continue;
+    }
+    append_line(out, name, field.value());
+  }
+
+  for (std::size_t i = 0; i < upstream.set.size(); ++i) {
+    const auto& header = upstream.set[i];
+    // The proxy's own and the framing, a value that would break the head (a claim from the
+    // identity provider can hold anything), or set again further on (the last one wins).
+    if (is_framing_name(header.name) || iequals(header.name, "host") ||
+        !is_safe_value(header.value) || listed(header.name, upstream.set.subspan(i + 1))) {
+      continue;
+    }
+    switch (owned_name(header.name)) {
+      case Owned::kForwardedFor:
+      case Owned::kRequestId:
+        continue;
+      case Owned::kForwardedProto:
+        if (!trusted) continue;
+        has_proto = true;
+        break;
+      case Owned::kForwardedHost:
+        if (!trusted) continue;
+        has_host = true;
+        break;
+      case Owned::kNone:
+        break;
+    }
+    append_line(out, header.name, header.value);
+  }
+
+  out.append("X-Forwarded-For: ");
+  if (trusted && has_xff) {
+    for (auto [it, end] = request.equal_range("x-forwarded-for"); it != end; ++it) {
+      auto value = trim_ows(it->value());
+      if (value.empty()) continue;
+      out.append(value);
+      out.append(", ");
+    }
+  }
+  out.append(forwarded.client_ip);
+  out.append("\r\n");
+  if (!has_proto) append_line(out, "X-Forwarded-Proto", forwarded.scheme);
+  if (!has_host) append_line(out, "X-Forwarded-Host", forwarded.original_host);
+  append_line(out, "X-Request-Id", upstream.request_id);
+  if (upstream.websocket) out.append("Connection: upgrade\r\n");
+  out.append("\r\n");
+}
+
+template void append_upstream_request_head(std::string&, const RequestHead&,
+                                           const UpstreamRequest<config::Header>&);
+template void append_upstream_request_head(std::string&, const RequestHead&,
+                                           const UpstreamRequest<authorize::HeaderEntry>&);
+
+template <class Head>
+void append_downstream_response_head(std::string& out, const Head& response,
+                                     const DownstreamResponse& downstream) {
+  using Framing = DownstreamResponse::Framing;
+  out.append(downstream.version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  char status[8];
+  auto [end, ec] = std::to_chars(status, status + sizeof status, response.result_int());
+  out.append(status, end);
+  out.push_back(' ');
+  std::string_view reason = response.reason();
+  if (reason.empty()) reason = bhttp::obsolete_reason(response.result());
+  out.append(reason);
+  out.append("\r\n");
+
+  HopByHop hop_by_hop(response, downstream.upgrade);
+  for (const auto& field : response) {
+    if (hop_by_hop.drops(field)) continue;
+    const auto name = field.name_string();
+    if (field.name() == bhttp::field::transfer_encoding &&
+        downstream.framing == Framing::kUnchunk) {
+      // The body goes out decoded: only codings other than the final chunked stay.
+      auto value = trim_ows(field.value());
+      auto comma = value.rfind(',');
+      auto last = trim_ows(comma == std::string_view::npos ? value : value.substr(comma + 1));
+      if (iequals(last, "chunked")) {
+        value =
+            trim_ows(comma == std::string_view::npos ? std::string_view() : value.substr(0, comma));
+      }
+      if (!value.empty()) append_line(out, name, value);
+      continue;
+    }
+    if (!is_framing(field.name()) && listed(name, downstream.set)) continue;
+    append_line(out, name, field.value());
+  }
+  for (const auto& header : downstream.set) {
+    // The configured headers cannot change how the message is framed.
+    if (is_framing_name(header.name) || !is_safe_value(header.value)) continue;
+    append_line(out, header.name, header.value);
+  }
+  if (downstream.framing == Framing::kChunk) out.append("Transfer-Encoding: chunked\r\n");
+  if (downstream.upgrade) {
+    out.append("Connection: upgrade\r\n");
+  } else if (downstream.version >= 11 && !downstream.keep_alive) {
+    out.append("Connection: close\r\n");
+  } else if (downstream.version == 10 && downstream.keep_alive) {
+    out.append("Connection: keep-alive\r\n");
+  }
+  out.append("\r\n");
+}
+
+template void append_downstream_response_head(std::string&, const ResponseHead&,
+                                              const DownstreamResponse&);
+template void append_downstream_response_head(std::string&, const UpstreamResponseParser&,
+                                              const DownstreamResponse&);
 
 std::string client_address(const Fields& fields, std::string_view peer,
                            std::uint32_t trusted_hops) {
@@ -152,27 +369,65 @@ bool is_acceptable_request_id(std::string_view id) {
   return true;
 }
 
-std::string make_request_id(std::mt19937_64& rng) {
+RequestId make_request_id(std::mt19937_64& rng) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::uint64_t hi = rng(), lo = rng();
   hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
   lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
-  std::string id(36, '-');
-  int pos = 0;
+  RequestId id;
+  id.fill('-');
+  std::size_t pos = 0;
   for (int i = 0; i < 32; ++i) {
     if (i == 8 || i == 12 || i == 16 || i == 20) ++pos;
     std::uint64_t word = i < 16 ? hi : lo;
     int shift = 60 - 4 * (i % 16);
-    id[static_cast<std::size_t>(pos++)] = kHex[(word >> shift) & 0xf];
+    id[pos++] = kHex[(word >> shift) & 0xf];
   }
   return id;
 }
 
-bool is_websocket_upgrade(const Fields& fields) {
-  auto it = fields.find(bhttp::field::upgrade);
-  if (it == fields.end()) return false;
+RequestFacts scan_request_headers(const Fields& fields) {
+  RequestFacts facts;
+  auto first = [](std::string_view& slot, std::string_view value) {
+    if (slot.data() == nullptr) slot = value.data() != nullptr ? value : std::string_view("", 0);
+  };
+  for (const auto& field : fields) {
+    ++facts.count;
+    switch (field.name()) {
+      case bhttp::field::host:
+        ++facts.hosts;
+        first(facts.host, field.value());
+        break;
+      case bhttp::field::content_length:
+        ++facts.content_lengths;
+        break;
+      case bhttp::field::transfer_encoding:
+        ++facts.transfer_encodings;
+        first(facts.transfer_encoding, field.value());
+        break;
+      case bhttp::field::accept:
+        first(facts.accept, field.value());
+        break;
+      case bhttp::field::upgrade:
+        first(facts.upgrade, field.value());
+        break;
+      case bhttp::field::user_agent:
+        first(facts.user_agent, field.value());
+        break;
+      case bhttp::field::unknown:
+        if (iequals(field.name_string(), "x-request-id")) first(facts.request_id, field.value());
+        break;
+      default:
+        break;
+    }
+    if (field.name_string().find('_') != std::string_view::npos) facts.underscore = true;
+  }
+  return facts;
+}
+
+bool is_websocket_upgrade(std::string_view upgrade) {
   bool websocket = false;
-  for_each_token(it->value(), [&](std::string_view token) {
+  for_each_token(upgrade, [&](std::string_view token) {
     if (iequals(token, "websocket")) websocket = true;
   });
   return websocket;

@@ -107,11 +107,11 @@ BodyResult read_whole_body(ScriptedConnection& conn, Parser& parser, std::size_t
   std::string room(space, '\0');
   BodyResult result;
   while (!parser.is_done()) {
-    parser.get().body().data = room.data();
-    parser.get().body().size = room.size();
+    body_space(parser).data = room.data();
+    body_space(parser).size = room.size();
     result.ec = conn.body_some(parser);
     if (result.ec) break;
-    const std::size_t n = space - parser.get().body().size;
+    const std::size_t n = space - body_space(parser).size;
     EXPECT_TRUE(n > 0 || parser.is_done()) << "returned without body bytes or the end";
     result.per_call.emplace_back(room.data(), n);
     result.body.append(room.data(), n);
@@ -488,6 +488,142 @@ TEST(ReadBodySome, ResponseDelimitedByEndOfStream) {
     ASSERT_FALSE(result.ec) << result.ec.message();
     EXPECT_TRUE(parser.is_done());
     EXPECT_EQ(result.body, c.body);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// UpstreamResponseParser: the relay's response parser, read through the same helpers
+
+TEST(UpstreamResponseParser, HeadFieldsAreViewsInOrder) {
+  ScriptedConnection conn(
+      {"HTTP/1.1 201 Made It\r\nServer: u\r\nSet-Cookie: a=1\r\nX-Custom:  v \r\n",
+       "Set-Cookie: b=2\r\nContent-Length: 5\r\n\r\nhello"},
+      false);
+  std::vector<UpstreamResponseParser::Field> storage;
+  UpstreamResponseParser parser(storage);
+  ASSERT_FALSE(conn.head(parser));
+  EXPECT_EQ(parser.result_int(), 201u);
+  EXPECT_EQ(parser.result(), bhttp::status::created);
+  EXPECT_EQ(parser.reason(), "Made It");
+  EXPECT_EQ(parser.version(), 11u);
+  std::vector<std::pair<std::string, std::string>> fields;
+  for (const auto& field : parser) fields.emplace_back(field.name_string(), field.value());
+  EXPECT_EQ(fields, (std::vector<std::pair<std::string, std::string>>{{"Server", "u"},
+                                                                      {"Set-Cookie", "a=1"},
+                                                                      {"X-Custom", "v"},
+                                                                      {"Set-Cookie", "b=2"},
+                                                                      {"Content-Length", "5"}}));
+  EXPECT_EQ(parser.fields()[1].name(), bhttp::field::set_cookie);
+  EXPECT_EQ(parser.fields()[2].name(), bhttp::field::unknown);
+  EXPECT_EQ(parser.content_length().value_or(0), 5u);
+  auto body = read_whole_body(conn, parser, 2);
+  ASSERT_FALSE(body.ec) << body.ec.message();
+  EXPECT_EQ(body.body, "hello");
+  EXPECT_EQ(body.per_call, (std::vector<std::string>{"he", "ll", "o"}));
+}
+
+TEST(UpstreamResponseParser, StorageIsClearedForEachMessage) {
+  std::vector<UpstreamResponseParser::Field> storage;
+  for (int round = 0; round < 3; ++round) {
+    ScriptedConnection conn({"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nContent-Length: 0\r\n\r\n"},
+                            false);
+    UpstreamResponseParser parser(storage);
+    ASSERT_FALSE(conn.head(parser));
+    EXPECT_EQ(parser.fields().size(), 3u);
+    EXPECT_TRUE(parser.is_done());
+  }
+}
+
+TEST(UpstreamResponseParser, ObsFoldValuesAreCopied) {
+  // Beast unfolds an obs-fold into scratch space of its own: the value must not point there.
+  ScriptedConnection conn({"HTTP/1.1 200 OK\r\nX-A: one\r\n two\r\nX-B: b\r\n",
+                           "X-C: three\r\n  four\r\nContent-Length: 0\r\n\r\n"},
+                          false);
+  std::vector<UpstreamResponseParser::Field> storage;
+  UpstreamResponseParser parser(storage);
+  ASSERT_FALSE(conn.head(parser));
+  // Overwrite whatever scratch space the parse used.
+  {
+    std::vector<UpstreamResponseParser::Field> other_storage;
+    UpstreamResponseParser other(other_storage);
+    error_code ec;
+    const std::string noise = "HTTP/1.1 200 OK\r\nX-Z: zzzzzzzz\r\n zzzzzzzzzzzz\r\n\r\n";
+    other.put(asio::buffer(noise), ec);
+  }
+  std::vector<std::pair<std::string, std::string>> fields;
+  for (const auto& field : parser) fields.emplace_back(field.name_string(), field.value());
+  EXPECT_EQ(fields,
+            (std::vector<std::pair<std::string, std::string>>{
+                {"X-A", "one two"}, {"X-B", "b"}, {"X-C", "three four"}, {"Content-Length", "0"}}));
+}
+
+TEST(UpstreamResponseParser, HeadBeyondTheLimitIsRefused) {
+  ScriptedConnection conn({"HTTP/1.1 200 OK\r\nX-Big: " + std::string(3000, 'b')}, false);
+  std::vector<UpstreamResponseParser::Field> storage;
+  UpstreamResponseParser parser(storage);
+  parser.limit_head(1024);
+  EXPECT_EQ(conn.head(parser), bhttp::error::header_limit);
+}
+
+TEST(UpstreamResponseParser, ChunkedBodyInPieces) {
+  const std::string body = pattern(3000);
+  std::string chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  chunked += "7d0;ext=1\r\n" + body.substr(0, 2000) + "\r\n";
+  chunked += "3e8\r\n" + body.substr(2000) + "\r\n0\r\nTrailer: x\r\n\r\n";
+  // Every split of the bytes into segments of a few sizes.
+  for (std::size_t size : {1u, 7u, 100u, 4096u}) {
+    SCOPED_TRACE(size);
+    std::vector<std::string> segments;
+    for (std::size_t i = 0; i < chunked.size(); i += size)
+      segments.push_back(chunked.substr(i, size));
+    ScriptedConnection conn(segments, false);
+    std::vector<UpstreamResponseParser::Field> storage;
+    UpstreamResponseParser parser(storage);
+    ASSERT_FALSE(conn.head(parser));
+    EXPECT_TRUE(parser.chunked());
+    auto result = read_whole_body(conn, parser, 512);
+    ASSERT_FALSE(result.ec) << result.ec.message();
+    EXPECT_TRUE(parser.is_done());
+    EXPECT_EQ(result.body, body);
+  }
+}
+
+TEST(UpstreamResponseParser, BodyDelimitedByEndOfStream) {
+  ScriptedConnection conn({"HTTP/1.0 200 OK\r\nServer: u\r\n\r\nhello", " wor", "ld"}, true);
+  std::vector<UpstreamResponseParser::Field> storage;
+  UpstreamResponseParser parser(storage);
+  ASSERT_FALSE(conn.head(parser));
+  EXPECT_EQ(parser.version(), 10u);
+  EXPECT_FALSE(parser.keep_alive());
+  EXPECT_TRUE(parser.need_eof());
+  auto result = read_whole_body(conn, parser, 1024);
+  ASSERT_FALSE(result.ec) << result.ec.message();
+  EXPECT_TRUE(parser.is_done());
+  EXPECT_EQ(result.body, "hello world");
+}
+
+TEST(UpstreamResponseParser, HeadResponseHasNoBody) {
+  ScriptedConnection conn({"HTTP/1.1 200 OK\r\nContent-Length: 12345\r\n\r\n"}, false);
+  std::vector<UpstreamResponseParser::Field> storage;
+  UpstreamResponseParser parser(storage);
+  parser.skip(true);
+  ASSERT_FALSE(conn.head(parser));
+  EXPECT_TRUE(parser.is_done());
+}
+
+TEST(UpstreamResponseParser, MalformedHeadsAreErrors) {
+  const std::vector<std::string> heads = {
+      "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+      "HTTP/1.1 2000 OK\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
+      "GET / HTTP/1.1\r\n\r\n",
+  };
+  for (const auto& head : heads) {
+    SCOPED_TRACE(head);
+    ScriptedConnection conn({head}, true);
+    std::vector<UpstreamResponseParser::Field> storage;
+    UpstreamResponseParser parser(storage);
+    EXPECT_TRUE(conn.head(parser));
   }
 }
 
