@@ -13,6 +13,7 @@ class Constant final : public Criterion {
     return value_ ? CriterionResult{true, {Reason::kAccept}}
                   : CriterionResult{false, {Reason::kReject}};
   }
+  bool principal_only() const override { return true; }
 
  private:
   bool value_;

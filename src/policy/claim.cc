@@ -35,6 +35,7 @@ class Claim final : public Criterion {
     bool body = matcher_.matches(ListValues{{}, lookup_claim(input, path_)});
     return session_result(body, input, Reason::kClaimOk, Reason::kClaimUnauthorized);
   }
+  bool principal_only() const override { return true; }
 
  private:
   std::string path_;

@@ -20,6 +20,10 @@ class Criterion {
  public:
   virtual ~Criterion() = default;
   virtual CriterionResult evaluate(const EvalInput& input) const = 0;
+  // True when evaluate() reads nothing of `input` but the session, user and directory user views
+  // (so every request of one principal gets the same result); false, the default, when it may
+  // read the request or the time.
+  virtual bool principal_only() const { return false; }
 };
 
 using CriterionPtr = std::unique_ptr<const Criterion>;

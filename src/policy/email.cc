@@ -14,6 +14,7 @@ class Email final : public Criterion {
     bool body = matcher_.matches(signed_in_email(input));
     return session_result(body, input, Reason::kEmailOk, Reason::kEmailUnauthorized);
   }
+  bool principal_only() const override { return true; }
 
  private:
   StringMatcher matcher_;
@@ -32,6 +33,7 @@ class Domain final : public Criterion {
     }
     return session_result(body, input, Reason::kDomainOk, Reason::kDomainUnauthorized);
   }
+  bool principal_only() const override { return true; }
 
  private:
   StringMatcher matcher_;

@@ -19,6 +19,7 @@ class Groups final : public Criterion {
     return session_result(matcher_.matches(values), input, Reason::kGroupsOk,
                           Reason::kGroupsUnauthorized);
   }
+  bool principal_only() const override { return true; }
 
  private:
   StringListMatcher matcher_;

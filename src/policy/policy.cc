@@ -192,7 +192,12 @@ nlohmann::json yaml_to_json(const YAML::Node& node, int depth) {
 
 CompiledPolicy::CompiledPolicy(std::vector<CriterionPtr> criteria, std::vector<Block> allow,
                                std::vector<Block> deny)
-    : criteria_(std::move(criteria)), allow_(std::move(allow)), deny_(std::move(deny)) {}
+    : criteria_(std::move(criteria)), allow_(std::move(allow)), deny_(std::move(deny)) {
+  principal_only_ = true;
+  for (const auto& criterion : criteria_) {
+    principal_only_ = principal_only_ && criterion->principal_only();
+  }
+}
 
 Verdict CompiledPolicy::evaluate_block(const Block& block, const EvalInput& input) const {
   Merge merge;

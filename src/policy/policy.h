@@ -35,6 +35,9 @@ class CompiledPolicy {
   Decision evaluate(const EvalInput& input) const;
 
   std::size_t criteria_count() const { return criteria_.size(); }
+  // True when every criterion is Criterion::principal_only: the decision is then the same for
+  // every request of one principal, and a caller may keep it as long as it keeps the principal.
+  bool principal_only() const { return principal_only_; }
 
  private:
   Verdict evaluate_action(const std::vector<Block>& blocks, const EvalInput& input) const;
@@ -43,6 +46,7 @@ class CompiledPolicy {
   std::vector<CriterionPtr> criteria_;
   std::vector<Block> allow_;
   std::vector<Block> deny_;
+  bool principal_only_ = false;
 };
 
 struct CompileResult {

@@ -12,6 +12,7 @@ class AuthenticatedUser final : public Criterion {
     bool body = input.session.present && !input.session.user_id.empty();
     return session_result(body, input, Reason::kUserOk, Reason::kUserUnauthorized);
   }
+  bool principal_only() const override { return true; }
 };
 
 class User final : public Criterion {
@@ -22,6 +23,7 @@ class User final : public Criterion {
     bool body = input.session.present && matcher_.matches(input.session.user_id);
     return session_result(body, input, Reason::kUserOk, Reason::kUserUnauthorized);
   }
+  bool principal_only() const override { return true; }
 
  private:
   StringMatcher matcher_;

@@ -176,6 +176,39 @@ TEST_P(RouteTable, Evaluates) {
 
 INSTANTIATE_TEST_SUITE_P(Policy, RouteTable, ::testing::ValuesIn(kRouteRows));
 
+// Whether a policy reads only the principal (a caller may then keep its decision per principal):
+// every criterion must, in allow and deny rules alike.
+TEST(CompiledPolicy, PrincipalOnly) {
+  struct PrincipalRow {
+    const char* policy;
+    bool principal_only;
+  };
+  const PrincipalRow rows[] = {
+      {"{}", true},
+      {"allow: {or: [accept: 1]}", true},
+      {"allow: {or: [reject: 1]}", true},
+      {"allow: {and: [email: alice@example.com, groups: admins]}", true},
+      {"allow: {or: [domain: {is: example.com}, user: u1, authenticated_user: 1]}", true},
+      {"allow: {and: ['claim/groups': admin]}", true},
+      {"allow: {not: [email: bob@example.com]}", true},
+      {"allow: {and: [email: alice@example.com, http_method: {is: GET}]}", false},
+      {"allow: {and: [http_path: {is: /test}]}", false},
+      {"allow: {and: [source_ip: 10.0.0.0/8]}", false},
+      {"allow: {and: [cors_preflight: 1]}", false},
+      {"allow: {and: [invalid_client_certificate: true]}", false},
+      {"allow: {and: [day_of_week: '*']}", false},
+      {"allow: {and: [device: {approved: false}]}", false},
+      {"allow: {and: [record: {type: example.com/hr, exists: false}]}", false},
+      {"[{allow: {or: [email: alice@example.com]}}, {deny: {or: [http_method: {is: POST}]}}]",
+       false},
+  };
+  for (const auto& row : rows) {
+    auto compiled = compile_policy_text(row.policy);
+    ASSERT_TRUE(compiled.ok()) << row.policy << ": " << compiled.error;
+    EXPECT_EQ(compiled.policy->principal_only(), row.principal_only) << row.policy;
+  }
+}
+
 TEST(RoutePpl, MatchesPomeriumOrder) {
   RouteFlags f;
   f.allow_public_unauthenticated_access = true;
