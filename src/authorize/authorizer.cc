@@ -185,18 +185,26 @@ CheckResult Authorizer::check(std::size_t worker, const config::Route& route,
   result.user_id = principal.user_id;
   result.email = principal.email;
 
-  policy::EvalInput input;
-  input.request.method = request.method;
-  input.request.host = request.host;
-  input.request.path = request.path;
-  input.request.headers = request.headers;
-  input.request.ip = w.parse_client_ip(request.client_ip);
-  input.request.client_certificate = request.client_certificate;
-  input.session = principal.session_view();
-  input.user = principal.user_view();
-  input.directory_user = principal.directory_user_view();
-  input.now = now;
-  result.decision = state.policy->evaluate(input);
+  // A policy that reads nothing but the principal decides every request of it alike: its
+  // decision is kept with the principal (and dropped with it when a record changes).
+  const bool principal_only = state.policy->principal_only();
+  if (const policy::Decision* kept = principal_only ? entry->kept_decision(route.index) : nullptr) {
+    result.decision = *kept;
+  } else {
+    policy::EvalInput input;
+    input.request.method = request.method;
+    input.request.host = request.host;
+    input.request.path = request.path;
+    input.request.headers = request.headers;
+    input.request.ip = w.parse_client_ip(request.client_ip);
+    input.request.client_certificate = request.client_certificate;
+    input.session = principal.session_view();
+    input.user = principal.user_view();
+    input.directory_user = principal.directory_user_view();
+    input.now = now;
+    result.decision = state.policy->evaluate(input);
+    if (principal_only) entry->keep_decision(route.index, result.decision);
+  }
 
   // A browser is sent to sign in, unless its session came in a header (an API client). Only a
   // sign-in answer depends on it, so Accept is read only then.

@@ -26,7 +26,30 @@ IdentityCache::Entry& IdentityCache::principal(std::string_view session_id,
   entry.used = true;
   for (auto& token : entry.tokens) token.used = false;
   entry.next_token = 0;
+  for (auto& decision : entry.decisions) decision.used = false;
+  entry.next_decision = 0;
   return entry;
+}
+
+const policy::Decision* IdentityCache::Entry::kept_decision(std::size_t key) const {
+  for (const auto& kept : decisions) {
+    if (kept.used && kept.key == key) return &kept.decision;
+  }
+  return nullptr;
+}
+
+void IdentityCache::Entry::keep_decision(std::size_t key, const policy::Decision& decision) {
+  KeptDecision* slot = nullptr;
+  for (auto& kept : decisions) {
+    if (kept.used && kept.key == key) slot = &kept;
+  }
+  if (slot == nullptr) {
+    slot = &decisions[next_decision];
+    next_decision = (next_decision + 1) % decisions.size();
+  }
+  slot->key = key;
+  slot->decision = decision;
+  slot->used = true;
 }
 
 IdentityCache::Entry* IdentityCache::current(std::string_view session_id,

@@ -7,7 +7,8 @@
 //
 // An entry also remembers the lookup's generation (SessionLookup::generation) read before its
 // records were, so that while that has not moved, the next request of the session finds its
-// principal without reading the records again (current()).
+// principal without reading the records again (current()), and the decisions of policies that
+// read nothing but the principal (policy::CompiledPolicy::principal_only) are kept with it.
 //
 // Bounded: a direct-mapped table of `slots` entries; a collision replaces the older entry.
 // Not thread-safe: one per worker thread, so the hot path takes no lock.
@@ -21,6 +22,7 @@
 
 #include "authorize/identity_jwt.h"
 #include "authorize/principal.h"
+#include "policy/decision.h"
 
 namespace portcullis::authorize {
 
@@ -29,6 +31,7 @@ inline constexpr std::chrono::seconds kTokenRefreshMargin = std::chrono::seconds
 class IdentityCache {
  public:
   static constexpr std::size_t kAudiencesPerEntry = 4;
+  static constexpr std::size_t kDecisionsPerEntry = 4;
 
   struct Entry {
     Principal principal;
@@ -43,6 +46,21 @@ class IdentityCache {
     // The lookup's generation read before the principal's records were; 0: not to be reused
     // without reading them again.
     std::uint64_t records_generation = 0;
+    // Decisions of principal-only policies for this principal, by the caller's key (a route);
+    // dropped whenever the principal is rebuilt.
+    struct KeptDecision {
+      std::size_t key = 0;
+      policy::Decision decision;
+      bool used = false;
+    };
+    std::array<KeptDecision, kDecisionsPerEntry> decisions;
+    std::size_t next_decision = 0;  // round-robin replacement among decisions
+
+    // The decision kept for `key`, or null.
+    const policy::Decision* kept_decision(std::size_t key) const;
+    // Keeps `decision` for `key`, only ever of a principal-only policy evaluated on this
+    // principal.
+    void keep_decision(std::size_t key, const policy::Decision& decision);
   };
 
   explicit IdentityCache(std::size_t slots = 4096);

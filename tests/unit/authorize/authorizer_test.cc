@@ -356,6 +356,35 @@ TEST(Authorizer, RecordsAreReadAgainWithoutAGenerationOrAUser) {
   EXPECT_EQ(f.source->state().session_reads, reads + 1);
 }
 
+TEST(Authorizer, OnlyPrincipalOnlyDecisionsAreKept) {
+  Fixture f;
+  f.source->state().generation = 1;
+  std::string cookie = "_pomerium=" + f.handle();
+  // ro.example.com allows everyone but denies POST; ip.example.com allows 10.0.0.0/8: both read
+  // the request, so the same principal gets a new decision per request.
+  EXPECT_EQ(f.check(2, "application/json", {{"Cookie", cookie}}, "GET").status, 200);
+  EXPECT_EQ(f.check(2, "application/json", {{"Cookie", cookie}}, "POST").status, 403);
+  EXPECT_EQ(f.check(2, "application/json", {{"Cookie", cookie}}, "GET").status, 200);
+  EXPECT_EQ(f.check(3, "application/json", {{"Cookie", cookie}}, "GET", "10.1.2.3").status, 200);
+  EXPECT_EQ(f.check(3, "application/json", {{"Cookie", cookie}}, "GET", "192.0.2.1").status, 403);
+  EXPECT_EQ(f.check(3, "application/json", {{"Cookie", cookie}}, "GET", "10.1.2.3").status, 200);
+
+  // mail.example.com (an email rule) reads only the principal: kept, on several routes at once,
+  // and dropped with the principal when its user changes.
+  EXPECT_EQ(f.check(1, "application/json", {{"Cookie", cookie}}).status, 200);
+  EXPECT_EQ(f.check(0, "application/json", {{"Cookie", cookie}}).status, 200);
+  EXPECT_EQ(f.check(1, "application/json", {{"Cookie", cookie}}).status, 200);
+  EXPECT_EQ(f.check(1, "application/json").status, 401) << "anonymous: its own principal";
+  user::User u;
+  u.set_id("user-1");
+  u.set_email("eve@example.com");
+  f.source->put(u);
+  EXPECT_EQ(f.check(1, "application/json", {{"Cookie", cookie}}).status, 403);
+  u.set_email("ada@example.com");
+  f.source->put(u);
+  EXPECT_EQ(f.check(1, "application/json", {{"Cookie", cookie}}).status, 200);
+}
+
 TEST(Authorizer, UnsyncedReplicaWithHandleIs503) {
   Fixture f;
   f.source->state().ready = false;
