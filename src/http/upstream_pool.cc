@@ -86,8 +86,6 @@ awaitable<AcquireResult> UpstreamPool::acquire(const UpstreamTarget& target,
     co_return result;
   }
   socket.set_option(tcp::no_delay(true), ec);
-  // The proxy writes requests without waiting first and falls back to asynchronous writes.
-  socket.non_blocking(true, ec);
 
   if (target.tls) {
     // Move the socket out before the variant's TCP alternative is destroyed by emplace.

@@ -416,8 +416,6 @@ awaitable<void> serve_connection(Worker& worker, TcpSocket socket, bool tls) {
   socket.set_option(tcp::no_delay(true), ignored);
   std::string peer_ip = peer_address(socket);
   if (!tls) {
-    // Replies are first written without waiting (write_piece_now); see wire.h.
-    socket.non_blocking(true, ignored);
     Deadline deadline(worker.sweeper(), socket);
     auto entry = worker.connection_opened(&socket);
     co_await serve_stream(worker, socket, deadline, peer_ip, false, *entry);

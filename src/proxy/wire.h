@@ -19,26 +19,12 @@ class OutgoingPiece {
   std::size_t count() const { return count_; }
   const std::array<http::asio::const_buffer, 5>& buffers() const { return buffers_; }
   std::size_t size() const;
-  // Drops the first `n` bytes (written already).
-  void consume(std::size_t n);
 
  private:
   std::array<http::asio::const_buffer, 5> buffers_{};
   std::size_t count_ = 0;
   char size_line_[24];
 };
-
-// Writes what a plain TCP socket takes right now, without waiting, and drops it from `piece`.
-// Returns true when the piece is finished: all of it written, or the write failed (`ec`); false
-// when the rest must wait for the socket (write_piece), also when the socket is not in
-// non-blocking mode:
-// a small head and body usually fit the send buffer at once, and this saves the round trip
-// through the event loop that an asynchronous write costs even when it completes immediately.
-bool write_piece_now(http::TcpStream& stream, OutgoingPiece& piece, http::error_code& ec);
-// TLS records are written asynchronously only.
-inline bool write_piece_now(http::TlsStream&, OutgoingPiece&, http::error_code&) {
-  return false;
-}
 
 // Writes a piece in one go. Over TLS the buffers are first joined so that they become one record.
 template <class Stream>
