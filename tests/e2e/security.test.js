@@ -242,6 +242,8 @@ describe('security', () => {
         `POST /smuggle-${tag} HTTP/1.1\r\nHost: ${HOST}\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled(tag)}`,
       'Transfer-Encoding then Content-Length': (tag) =>
         `POST /smuggle-${tag} HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: chunked\r\nContent-Length: 60\r\n\r\n0\r\n\r\n${smuggled(tag)}`,
+      'two Transfer-Encoding headers': (tag) =>
+        `POST /smuggle-${tag} HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled(tag)}`,
       'two different Content-Length values': (tag) =>
         `POST /smuggle-${tag} HTTP/1.1\r\nHost: ${HOST}\r\nContent-Length: 0\r\nContent-Length: 45\r\n\r\n${smuggled(tag)}`,
       'Content-Length list with different values': (tag) =>
