@@ -127,7 +127,9 @@ Owned owned_name(std::string_view name) {
 
 // Whether a configured or computed value can go into a head as is: no line breaks, no NUL.
 bool is_safe_value(std::string_view value) {
-  return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+  // Three memchr scans: find_first_of with a set looks each byte up in the set instead.
+  return value.find('\r') == std::string_view::npos && value.find('\n') == std::string_view::npos &&
+         value.find('\0') == std::string_view::npos;
 }
 
 bool is_framing_name(std::string_view name) {
