@@ -120,61 +120,125 @@ awaitable<std::optional<bool>> serve_sign_in(Exchange& ex, Stream& stream,
   co_return co_await answer(ex, stream, parser, to_local_reply(std::move(response)));
 }
 
+// set_request_headers of a public route, rendered when they use templates: true when
+// buffers.upstream_headers holds them.
+bool public_headers(Exchange& ex, RequestParser& parser, const config::Route& route) {
+  auto& buffers = *ex.buffers;
+  authorize::CheckRequest check;
+  collect_header_views(parser.get(), buffers.header_views);
+  check.headers = buffers.header_views;
+  return ex.snapshot->authorizer().public_headers(route, check, buffers.upstream_headers);
+}
+
+// Answers with a small reply made here (built in this coroutine's frame, not the caller's).
 template <class Stream>
-awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadline,
-                               ConnectionState& buffers, beast::flat_buffer& buffer,
-                               const std::string& peer_ip, bool tls) {
-  Exchange& ex = buffers.exchange.emplace(worker, worker.snapshot());
+awaitable<bool> answer_simple(Exchange& ex, Stream& stream, RequestParser& parser, int status,
+                              std::string_view body, std::string_view location) {
+  LocalReply reply;
+  reply.status = status;
+  reply.body = body;
+  reply.location = location;
+  co_return co_await answer(ex, stream, parser, reply);
+}
+
+// /.well-known/pomerium and its key set. nullopt: not one of those paths.
+template <class Stream>
+awaitable<std::optional<bool>> serve_well_known(Exchange& ex, Stream& stream, RequestParser& parser,
+                                                std::string_view host, std::string_view path) {
+  auto& req = parser.get();
+  authorize::WellKnownRequest well_known;
+  well_known.method = req.method_string();
+  well_known.path = path;
+  well_known.scheme = ex.scheme;
+  well_known.host = host;
+  well_known.if_none_match = req[bhttp::field::if_none_match];
+  well_known.cors_preflight = req.method() == bhttp::verb::options &&
+                              req.find(bhttp::field::origin) != req.end() &&
+                              req.find(bhttp::field::access_control_request_method) != req.end();
+  auto reply = ex.snapshot->authorizer().well_known(well_known);
+  if (!reply) co_return std::nullopt;
+  co_return co_await answer(ex, stream, parser, to_local_reply(std::move(*reply)));
+}
+
+// Authorization of a route that is not public. nullopt: allowed (ex.upstream_headers is set);
+// otherwise the request was answered and the value says whether the connection survives.
+template <class Stream>
+awaitable<std::optional<bool>> authorize_request(Exchange& ex, Stream& stream,
+                                                 RequestParser& parser, const config::Route& route,
+                                                 std::string_view host, const RequestTarget& target,
+                                                 std::string_view accept) {
+  auto& req = parser.get();
+  auto& buffers = *ex.buffers;
+  const auto& authorizer = ex.snapshot->authorizer();
+  authorize::CheckRequest check;
+  check.method = req.method_string();
+  check.scheme = route.from_scheme;
+  check.host = host;
+  check.path = target.path;
+  check.query = target.query;
+  check.client_ip = ex.client_ip;
+  check.request_id = ex.request_id;
+  check.accept = accept;
+  collect_header_views(req, buffers.header_views);
+  check.headers = buffers.header_views;
+  auto now = std::chrono::system_clock::now();
+  check.wait_for_replicas = true;
+  const std::size_t worker = ex.worker.id();
+  auto result = authorizer.check(worker, route, check, buffers.upstream_headers, now);
+  if (result.replicas_behind) {
+    // Right after sign-in the replicas may not hold the new session or user yet (see
+    // authorize::kReplicaWaitLimit): pause, serving other connections meanwhile, and ask again.
+    SteadyTimer pause(co_await asio::this_coro::executor);
+    const auto give_up = std::chrono::steady_clock::now() + authorize::kReplicaWaitLimit;
+    while (result.replicas_behind) {
+      pause.expires_after(authorize::kReplicaRetryInterval);
+      co_await pause.async_wait(kNoThrow);
+      check.wait_for_replicas = std::chrono::steady_clock::now() < give_up;
+      now = std::chrono::system_clock::now();
+      result = authorizer.check(worker, route, check, buffers.upstream_headers, now);
+    }
+  }
+  if (telemetry::log_enabled(telemetry::LogLevel::kInfo)) {
+    std::string line;
+    line.reserve(512);
+    authorizer.format_decision_log(line, result, route, check);
+    ex.worker.access_log(line);
+  }
+  if (!result.allowed) {
+    co_return co_await answer(ex, stream, parser,
+                              to_local_reply(authorizer.deny_reply(result, check, now)));
+  }
+  ex.upstream_headers = &buffers.upstream_headers;
+  co_return std::nullopt;
+}
+
+// Reads and checks the request head and fills the exchange. Returns the status to answer with
+// (and the detail of an error) when the request goes no further; 0 when it is routed. Plain
+// function: what it computes lives in `buffers`, not in the request coroutine's frame.
+struct HeadVerdict {
+  int status = 0;
+  std::string_view detail;
+  bool request_read = false;  // the answer may keep the connection (the request was read whole)
+};
+
+HeadVerdict check_head(Exchange& ex, ConnectionState& buffers, RequestParser& parser,
+                       const std::string& peer_ip) {
   const Snapshot& snap = *ex.snapshot;
   const auto& options = snap.options();
-  ex.client_ip = peer_ip;
-  ex.peer_ip = peer_ip;
-  ex.scheme = tls ? "https" : "http";
-
-  RequestParser& parser = buffers.request_parser.emplace();
-  parser.header_limit(options.max_request_headers_kb * 1024);
-  parser.body_limit(boost::none);
-  ex.client_deadline = &deadline;
-  ex.buffers = &buffers;
-  deadline.expires_after(options.timeout_read);
-  error_code ec;
-  if (!parse_buffered_head(buffer, parser, ec)) ec = co_await read_head(stream, buffer, parser);
-  if (ec) {
-    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
-        (ec == asio::error::operation_aborted && !deadline.fired()) ||
-        ec == asio::error::connection_reset) {
-      co_return false;
-    }
-    buffers.generated_id = make_request_id(worker.rng());
-    ex.request_id = std::string_view(buffers.generated_id.data(), buffers.generated_id.size());
-    ex.keep_alive = false;
-    int status = 400;
-    if (ec == bhttp::error::header_limit) status = 431;
-    if (deadline.timed_out(ec)) status = 408;
-    ex.method = "-";
-    co_await reject(ex, stream, nullptr, status, status == 400 ? "malformed request" : "");
-    telemetry::log_debug("bad request", {{"error", ec.message()}, {"ip", peer_ip}});
-    finish_exchange(ex);
-    co_return false;
-  }
-
-  if (options.timeout_write.count() > 0) {
-    ex.stream_deadline = Deadline::coarse_now() + options.timeout_write;
-  }
   auto& req = parser.get();
   const bool logging = telemetry::log_enabled(telemetry::LogLevel::kInfo);
   if (logging) ex.method = std::string(req.method_string());
   ex.version = req.version();
   ex.head = req.method() == bhttp::verb::head;
-  ex.keep_alive = parser.keep_alive() && !worker.draining();
-  const RequestFacts facts = scan_request_headers(req);
+  ex.keep_alive = parser.keep_alive() && !ex.worker.draining();
+  const RequestFacts& facts = buffers.facts = scan_request_headers(req);
   if (logging) ex.user_agent = std::string(facts.user_agent);
   // Only the choice between JSON and HTML error bodies is kept, not the header itself.
   ex.accept = prefers_json(facts.accept) ? "application/json" : "";
   if (is_acceptable_request_id(facts.request_id)) {
     ex.request_id = facts.request_id;
   } else {
-    buffers.generated_id = make_request_id(worker.rng());
+    buffers.generated_id = make_request_id(ex.worker.rng());
     ex.request_id = std::string_view(buffers.generated_id.data(), buffers.generated_id.size());
   }
   ex.client_ip = client_address(req, peer_ip, options.xff_num_trusted_hops);
@@ -183,22 +247,15 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadlin
     ex.authority = std::string(facts.host);
   }
 
-  auto finish = [&](bool keep) {
-    finish_exchange(ex);
-    return keep;
-  };
-
   // Head checks: counts, framing ambiguity (request smuggling), header names.
-  if (facts.count > options.max_headers_count) {
-    co_return finish(co_await reject(ex, stream, nullptr, 431, "too many headers"));
-  }
+  if (facts.count > options.max_headers_count) return {431, "too many headers"};
   if (facts.hosts > 1 || facts.content_lengths > 1 || facts.transfer_encodings > 1 ||
       (facts.transfer_encodings > 0 && facts.content_lengths > 0)) {
-    co_return finish(co_await reject(ex, stream, nullptr, 400, "ambiguous request framing"));
+    return {400, "ambiguous request framing"};
   }
   // Only plain chunked framing is relayed: codings stacked on it are refused, not forwarded.
   if (facts.transfer_encodings > 0 && !iequals(trim_ows(facts.transfer_encoding), "chunked")) {
-    co_return finish(co_await reject(ex, stream, nullptr, 501, "unsupported transfer encoding"));
+    return {501, "unsupported transfer encoding"};
   }
   for (auto it = req.begin(); facts.underscore && it != req.end();) {
     if (!has_underscore(it->name_string())) {
@@ -210,49 +267,108 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadlin
     } else if (options.headers_with_underscores_action == "DROP_HEADER") {
       it = req.erase(it);
     } else {
-      co_return finish(co_await reject(ex, stream, &parser, 400, "header name with underscore"));
+      return {400, "header name with underscore", true};
     }
   }
 
-  auto target = parse_request_target(req.target(), snap.path_options());
+  RequestTarget& target = buffers.target = parse_request_target(req.target(), snap.path_options());
   if (target.verdict == RequestTarget::Verdict::kReject) {
-    co_return finish(co_await reject(ex, stream, &parser, 400, "invalid request path"));
+    return {400, "invalid request path", true};
   }
-  std::string_view host = !target.authority.empty() ? target.authority : facts.host;
+  buffers.host = !target.authority.empty() ? target.authority : facts.host;
   if (logging) {
-    ex.authority = host;
+    ex.authority = buffers.host;
     ex.path = target.path;
   }
-  if (host.empty() && req.version() >= 11) {
-    co_return finish(co_await reject(ex, stream, &parser, 400, "missing Host header"));
+  if (buffers.host.empty() && req.version() >= 11) return {400, "missing Host header", true};
+  return {};
+}
+
+// The exchange of a request whose head could not be read: a fresh request id, logged; returns
+// the status to answer with.
+int unreadable_request(Exchange& ex, const error_code& ec, const std::string& peer_ip) {
+  ex.buffers->generated_id = make_request_id(ex.worker.rng());
+  ex.request_id =
+      std::string_view(ex.buffers->generated_id.data(), ex.buffers->generated_id.size());
+  ex.keep_alive = false;
+  ex.method = "-";
+  telemetry::log_debug("bad request", {{"error", ec.message()}, {"ip", peer_ip}});
+  if (ec == bhttp::error::header_limit) return 431;
+  return ex.client_deadline->timed_out(ec) ? 408 : 400;
+}
+
+// Where a redirect points: the normalised path (route null) or the route's redirect action.
+void set_redirect_target(Exchange& ex, const config::Route* route) {
+  auto& buffers = *ex.buffers;
+  const auto& target = buffers.target;
+  if (route == nullptr) {
+    buffers.forward_target = target.path + target.query;
+  } else {
+    buffers.forward_target =
+        redirect_location(*route, {ex.scheme, buffers.host, target.path, target.query});
   }
+}
+
+// The upstream request's target: the rewritten path and the query.
+void set_forward_target(Exchange& ex, const config::Route& route) {
+  auto& buffers = *ex.buffers;
+  buffers.forward_target.assign(rewrite_path(route, buffers.target.path));
+  buffers.forward_target.append(buffers.target.query);
+}
+
+template <class Stream>
+awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadline,
+                               ConnectionState& buffers, beast::flat_buffer& buffer,
+                               const std::string& peer_ip, bool tls) {
+  Exchange& ex = buffers.exchange.emplace(worker, worker.snapshot());
+  const Snapshot& snap = *ex.snapshot;
+  ex.client_ip = peer_ip;
+  ex.peer_ip = peer_ip;
+  ex.scheme = tls ? "https" : "http";
+  ex.client_deadline = &deadline;
+  ex.buffers = &buffers;
+
+  RequestParser& parser = buffers.request_parser.emplace();
+  parser.header_limit(snap.options().max_request_headers_kb * 1024);
+  parser.body_limit(boost::none);
+  deadline.expires_after(snap.options().timeout_read);
+  error_code ec;
+  if (!parse_buffered_head(buffer, parser, ec)) ec = co_await read_head(stream, buffer, parser);
+  if (ec) {
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+        (ec == asio::error::operation_aborted && !deadline.fired()) ||
+        ec == asio::error::connection_reset) {
+      co_return false;
+    }
+    const int status = unreadable_request(ex, ec, peer_ip);
+    co_await reject(ex, stream, nullptr, status, status == 400 ? "malformed request" : "");
+    finish_exchange(ex);
+    co_return false;
+  }
+  if (snap.options().timeout_write.count() > 0) {
+    ex.stream_deadline = Deadline::coarse_now() + snap.options().timeout_write;
+  }
+
+  auto finish = [&](bool keep) {
+    finish_exchange(ex);
+    return keep;
+  };
+  if (auto verdict = check_head(ex, buffers, parser, peer_ip); verdict.status != 0) {
+    co_return finish(co_await reject(ex, stream, verdict.request_read ? &parser : nullptr,
+                                     verdict.status, verdict.detail));
+  }
+  const RequestTarget& target = buffers.target;
+  const std::string_view host = buffers.host;
 
   // Built-in endpoints on every host.
   if (target.path == "/ping" || target.path == "/healthz") {
-    LocalReply ok;
-    ok.body = "OK";
-    bool keep = ex.keep_alive && parser.is_done();
-    bool kept = co_await send_local(ex, stream, ok, keep);
-    if (!keep) co_await linger(stream, *ex.client_deadline);
-    co_return finish(kept);
+    co_return finish(co_await answer_simple(ex, stream, parser, 200, "OK", {}));
   }
-
-  const auto& authorizer = snap.authorizer();
   if (target.path.starts_with(authorize::kWellKnownPath)) {
-    authorize::WellKnownRequest well_known;
-    well_known.method = req.method_string();
-    well_known.path = target.path;
-    well_known.scheme = ex.scheme;
-    well_known.host = host;
-    well_known.if_none_match = req[bhttp::field::if_none_match];
-    well_known.cors_preflight = req.method() == bhttp::verb::options &&
-                                req.find(bhttp::field::origin) != req.end() &&
-                                req.find(bhttp::field::access_control_request_method) != req.end();
-    if (auto reply = authorizer.well_known(well_known)) {
-      co_return finish(co_await answer(ex, stream, parser, to_local_reply(std::move(*reply))));
+    if (auto kept = co_await serve_well_known(ex, stream, parser, host, target.path)) {
+      co_return finish(*kept);
     }
   }
-
   // Sign-in endpoints before routing: the authenticate host needs no route.
   if (const auto* flow = snap.sign_in();
       flow != nullptr &&
@@ -267,95 +383,43 @@ awaitable<bool> handle_request(Worker& worker, Stream& stream, Deadline& deadlin
     co_return finish(co_await reject(ex, stream, &parser, 404, "no route for this host and path"));
   }
   ex.route = &snap.runtime(*route);
-
   if (target.verdict == RequestTarget::Verdict::kRedirect) {
-    LocalReply redirect;
-    redirect.status = 307;
-    redirect.location = target.path + target.query;
-    co_return finish(co_await send_local(ex, stream, redirect, ex.keep_alive && parser.is_done()));
+    set_redirect_target(ex, nullptr);
+    co_return finish(co_await answer_simple(ex, stream, parser, 307, {}, buffers.forward_target));
   }
 
   // Authorization: every route but the public ones is decided here, before any action.
-  authorize::CheckRequest check;
-  check.method = req.method_string();
-  check.scheme = route->from_scheme;
-  check.host = host;
-  check.path = target.path;
-  check.query = target.query;
-  check.client_ip = ex.client_ip;
-  check.request_id = ex.request_id;
   if (authorize::Authorizer::evaluates(*route)) {
-    check.accept = facts.accept;
-    collect_header_views(req, buffers.header_views);
-    check.headers = buffers.header_views;
-    auto now = std::chrono::system_clock::now();
-    check.wait_for_replicas = true;
-    auto result = authorizer.check(worker.id(), *route, check, buffers.upstream_headers, now);
-    if (result.replicas_behind) {
-      // Right after sign-in the replicas may not hold the new session or user yet (see
-      // authorize::kReplicaWaitLimit): pause, serving other connections meanwhile, and ask again.
-      SteadyTimer pause(co_await asio::this_coro::executor);
-      const auto give_up = std::chrono::steady_clock::now() + authorize::kReplicaWaitLimit;
-      while (result.replicas_behind) {
-        pause.expires_after(authorize::kReplicaRetryInterval);
-        co_await pause.async_wait(kNoThrow);
-        check.wait_for_replicas = std::chrono::steady_clock::now() < give_up;
-        now = std::chrono::system_clock::now();
-        result = authorizer.check(worker.id(), *route, check, buffers.upstream_headers, now);
-      }
+    if (auto kept = co_await authorize_request(ex, stream, parser, *route, host, target,
+                                               buffers.facts.accept)) {
+      co_return finish(*kept);
     }
-    if (logging) {
-      std::string line;
-      line.reserve(512);
-      authorizer.format_decision_log(line, result, *route, check);
-      worker.access_log(line);
-    }
-    if (!result.allowed) {
-      co_return finish(co_await answer(ex, stream, parser,
-                                       to_local_reply(authorizer.deny_reply(result, check, now))));
-    }
+  } else if (!route->set_request_headers.empty() && public_headers(ex, parser, *route)) {
     ex.upstream_headers = &buffers.upstream_headers;
-  } else if (!route->set_request_headers.empty()) {
-    collect_header_views(req, buffers.header_views);
-    check.headers = buffers.header_views;
-    if (authorizer.public_headers(*route, check, buffers.upstream_headers)) {
-      ex.upstream_headers = &buffers.upstream_headers;
-    }
   }
 
   if (route->response) {
-    LocalReply direct;
-    direct.status = route->response->status;
-    direct.body = route->response->body;
-    bool keep = ex.keep_alive && parser.is_done();
-    bool kept = co_await send_local(ex, stream, direct, keep);
-    if (!keep) co_await linger(stream, *ex.client_deadline);
-    co_return finish(kept);
+    co_return finish(co_await answer_simple(ex, stream, parser, route->response->status,
+                                            route->response->body, {}));
   }
   if (route->redirect) {
-    LocalReply redirect;
-    redirect.status = route->redirect->response_code;
-    redirect.location = redirect_location(*route, {ex.scheme, host, target.path, target.query});
-    bool keep = ex.keep_alive && parser.is_done();
-    bool kept = co_await send_local(ex, stream, redirect, keep);
-    if (!keep) co_await linger(stream, *ex.client_deadline);
-    co_return finish(kept);
+    set_redirect_target(ex, route);
+    co_return finish(co_await answer_simple(ex, stream, parser, route->redirect->response_code, {},
+                                            buffers.forward_target));
   }
 
   bool websocket = false;
-  if (facts.upgrade.data() != nullptr) {
-    if (is_websocket_upgrade(facts.upgrade)) {
-      if (!route->allow_websockets) {
-        co_return finish(
-            co_await reject(ex, stream, &parser, 403, "websockets are not allowed on this route"));
-      }
-      websocket = true;
+  if (buffers.facts.upgrade.data() != nullptr && is_websocket_upgrade(buffers.facts.upgrade)) {
+    if (!route->allow_websockets) {
+      co_return finish(
+          co_await reject(ex, stream, &parser, 403, "websockets are not allowed on this route"));
     }
+    websocket = true;
   }
 
-  std::string forward_target = rewrite_path(*route, target.path) + target.query;
-  bool keep = co_await forward_request(ex, stream, buffer, parser, forward_target, host, websocket);
-  co_return finish(keep);
+  set_forward_target(ex, *route);
+  co_return finish(co_await forward_request(ex, stream, buffer, parser, buffers.forward_target,
+                                            host, websocket));
 }
 
 template <class Stream>

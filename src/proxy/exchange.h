@@ -14,6 +14,7 @@
 #include "http/deadline.h"
 #include "proxy/header_rules.h"
 #include "proxy/local_reply.h"
+#include "proxy/request_target.h"
 #include "proxy/response_parser.h"
 #include "proxy/snapshot.h"
 #include "proxy/worker.h"
@@ -66,7 +67,11 @@ struct ConnectionState {
   std::optional<UpstreamResponseParser> response_parser;
   std::vector<UpstreamResponseParser::Field> response_fields;  // storage of response_parser's
   std::optional<Exchange> exchange;
-  RequestId generated_id{};                      // storage of a generated request id
+  RequestId generated_id{};    // storage of a generated request id
+  RequestFacts facts;          // of the current request's headers
+  RequestTarget target;        // the current request's target
+  std::string_view host;       // the current request's host
+  std::string forward_target;  // the upstream's target, or where a redirect points
   std::vector<policy::HeaderView> header_views;  // the request's headers, for authorize
   authorize::HeaderList upstream_headers;        // what authorize adds to the upstream request
 };
@@ -119,6 +124,15 @@ http::awaitable<bool> send_local(Exchange& ex, Stream& stream, const LocalReply&
     if (!ec) ex.bytes_sent += reply.body.size();
   }
   co_return !ec && keep_alive;
+}
+
+// Writes a small error page (error_reply). A coroutine of its own, so that the reply is built
+// in its frame and not kept in the frames of the request coroutines that call it.
+template <class Stream>
+http::awaitable<bool> send_error(Exchange& ex, Stream& stream, int status, std::string_view detail,
+                                 bool keep_alive) {
+  co_return co_await send_local(ex, stream, error_reply(status, detail, ex.request_id, ex.accept),
+                                keep_alive);
 }
 
 // Writes the access-log line and records metrics for a finished exchange.

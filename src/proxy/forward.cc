@@ -39,6 +39,12 @@ std::chrono::steady_clock::time_point log_clock() {
              : std::chrono::steady_clock::time_point();
 }
 
+// Out of line: the log call's temporaries would otherwise take room in the coroutine's frame.
+void log_response_aborted(const Exchange& ex, const error_code& ec) {
+  telemetry::log_warn("upstream response aborted",
+                      {{"request_id", ex.request_id}, {"error", ec.message()}});
+}
+
 double millis_since(std::chrono::steady_clock::time_point t) {
   if (t == std::chrono::steady_clock::time_point()) return -1;
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
@@ -138,15 +144,11 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
         auto ec = co_await read_body_some(client, client_buffer, parser);
         if (ec) {
           if (client_deadline.timed_out(ec)) {
-            co_await send_local(
-                ex, client, error_reply(408, "request body timed out", ex.request_id, ex.accept),
-                false);
+            co_await send_error(ex, client, 408, "request body timed out", false);
           } else if (is_disconnect(ec) || ec == asio::error::operation_aborted) {
             ex.status = 499;  // the client went away mid-body
           } else {
-            co_await send_local(
-                ex, client, error_reply(400, "malformed request body", ex.request_id, ex.accept),
-                false);
+            co_await send_error(ex, client, 400, "malformed request body", false);
           }
           co_return Outcome::kClosed;
         }
@@ -162,9 +164,7 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
         if (ec) {
           if (connection.reused() && !body_started) co_return Outcome::kRetryable;
           record_upstream_error(*ex.route->metrics, telemetry::UpstreamError::kProtocol);
-          co_await send_local(
-              ex, client, error_reply(502, "upstream connection failed", ex.request_id, ex.accept),
-              false);
+          co_await send_error(ex, client, 502, "upstream connection failed", false);
           co_return Outcome::kClosed;
         }
         head_sent = true;
@@ -186,21 +186,16 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
     if (ec) {
       if (upstream_deadline.fired()) {
         record_upstream_error(*ex.route->metrics, telemetry::UpstreamError::kTimeout);
-        co_await send_local(ex, client,
-                            error_reply(504, "upstream request timeout", ex.request_id, ex.accept),
-                            false);
+        co_await send_error(ex, client, 504, "upstream request timeout", false);
         co_return Outcome::kClosed;
       }
       if (is_disconnect(ec) && connection.reused() && !body_started) co_return Outcome::kRetryable;
       record_upstream_error(*ex.route->metrics, telemetry::UpstreamError::kProtocol);
       bool keep = ex.keep_alive && parser.is_done();
-      bool kept =
-          co_await send_local(ex, client,
-                              error_reply(502,
-                                          is_disconnect(ec) ? "upstream closed the connection"
-                                                            : "upstream sent an invalid response",
-                                          ex.request_id, ex.accept),
-                              keep);
+      bool kept = co_await send_error(ex, client, 502,
+                                      is_disconnect(ec) ? "upstream closed the connection"
+                                                        : "upstream sent an invalid response",
+                                      keep);
       co_return kept ? Outcome::kDone : Outcome::kClosed;
     }
     auto status = rp->result_int();
@@ -278,13 +273,10 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
         record_upstream_error(*ex.route->metrics, upstream_deadline.fired()
                                                       ? telemetry::UpstreamError::kTimeout
                                                       : telemetry::UpstreamError::kProtocol);
-        telemetry::log_warn("upstream response aborted",
-                            {{"request_id", ex.request_id}, {"error", ec.message()}});
+        log_response_aborted(ex, ec);
         if (!head_sent) {
-          co_await send_local(ex, client,
-                              error_reply(upstream_deadline.fired() ? 504 : 502,
-                                          "upstream response aborted", ex.request_id, ex.accept),
-                              false);
+          co_await send_error(ex, client, upstream_deadline.fired() ? 504 : 502,
+                              "upstream response aborted", false);
         }
         co_return Outcome::kClosed;
       }
@@ -309,22 +301,16 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
   co_return client_keep ? Outcome::kDone : Outcome::kClosed;
 }
 
-}  // namespace
-
-template <class Client>
-awaitable<bool> forward_request(Exchange& ex, Client& client, beast::flat_buffer& buffer,
-                                RequestParser& parser, std::string_view target,
-                                std::string_view original_host, bool websocket) {
+// Picks the upstream and writes the upstream request head into the connection's buffer (once,
+// for both attempts). Returns the upstream's index. A plain function: its locals stay out of the
+// request coroutine's frame.
+std::size_t prepare_upstream_request(Exchange& ex, RequestParser& parser, std::string_view target,
+                                     std::string_view original_host, bool websocket) {
   const Snapshot& snap = *ex.snapshot;
   const auto& options = snap.options();
   const config::Route& route = *ex.route->route;
-  auto& req = parser.get();
-
-  // The upstream request head, written once for both attempts.
-  bool expect_continue = iequals(req[bhttp::field::expect], "100-continue");
   std::size_t index = snap.pick_upstream(route, ex.worker.id(), ex.worker.rng());
   const auto& upstream = route.to[index];
-  const auto& upstream_target = ex.route->targets[index];
   std::string_view host = original_host;
   if (route.host_rewrite) {
     host = *route.host_rewrite;
@@ -344,7 +330,7 @@ awaitable<bool> forward_request(Exchange& ex, Client& client, beast::flat_buffer
     spec.remove = route.remove_request_headers;
     spec.claim_headers = &options.jwt_claims_headers;
     spec.set = set;
-    append_upstream_request_head(head, req, spec);
+    append_upstream_request_head(head, parser.get(), spec);
   };
   if (ex.upstream_headers != nullptr) {
     write_head(ex.upstream_headers->items());
@@ -352,6 +338,75 @@ awaitable<bool> forward_request(Exchange& ex, Client& client, beast::flat_buffer
     write_head(std::span<const config::Header>(route.set_request_headers));
   }
   ex.upstream = upstream.authority;
+  return index;
+}
+
+// A new connection to the upstream. On failure: null, the error recorded and logged, and
+// ex.status the status to answer with (503, or 504 for a timeout).
+awaitable<std::unique_ptr<UpstreamConnection>> connect_upstream(Exchange& ex,
+                                                                const UpstreamTarget& target,
+                                                                std::size_t index,
+                                                                bool allow_reuse) {
+  auto acquired = co_await ex.worker.pool().acquire(target, kConnectTimeout, allow_reuse);
+  if (!acquired.connection) {
+    const bool timeout = acquired.error == ConnectError::kTimeout;
+    record_upstream_error(*ex.route->metrics, timeout ? telemetry::UpstreamError::kTimeout
+                                                      : telemetry::UpstreamError::kConnect);
+    telemetry::log_warn("upstream connect failed", {{"request_id", ex.request_id},
+                                                    {"upstream", ex.route->route->to[index].url},
+                                                    {"error", acquired.detail}});
+    ex.status = timeout ? 504 : 503;
+  }
+  co_return std::move(acquired.connection);
+}
+
+// Takes a pooled connection or makes one, runs the exchange, and tries once more on a fresh
+// connection when a pooled one turns out to be closed before anything was committed.
+template <class Client>
+awaitable<bool> relay(Exchange& ex, Client& client, beast::flat_buffer& buffer,
+                      RequestParser& parser, const UpstreamTarget& upstream_target,
+                      std::size_t index, bool expect_continue, bool websocket) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    // A pooled connection costs no coroutine; only a new one is awaited.
+    std::unique_ptr<UpstreamConnection> connection;
+    if (attempt == 0) connection = ex.worker.pool().take_idle(upstream_target);
+    if (!connection) {
+      connection = co_await connect_upstream(ex, upstream_target, index, attempt == 0);
+      if (!connection) {
+        const int status = ex.status;
+        co_return co_await send_error(ex, client, status, "upstream connect error",
+                                      ex.keep_alive && parser.is_done());
+      }
+    }
+    bool reusable = false;
+    Outcome outcome;
+    if (auto* tls = std::get_if<TlsStream>(&connection->stream())) {
+      outcome = co_await exchange(ex, client, buffer, parser, expect_continue, *tls, *connection,
+                                  websocket, reusable);
+    } else {
+      outcome = co_await exchange(ex, client, buffer, parser, expect_continue,
+                                  std::get<TcpStream>(connection->stream()), *connection, websocket,
+                                  reusable);
+    }
+    if (outcome == Outcome::kRetryable) continue;
+    if (reusable) ex.worker.pool().release(std::move(connection));
+    co_return outcome == Outcome::kDone;
+  }
+  record_upstream_error(*ex.route->metrics, telemetry::UpstreamError::kProtocol);
+  co_return co_await send_error(ex, client, 502, "upstream closed the connection", false);
+}
+
+}  // namespace
+
+template <class Client>
+awaitable<bool> forward_request(Exchange& ex, Client& client, beast::flat_buffer& buffer,
+                                RequestParser& parser, std::string_view target,
+                                std::string_view original_host, bool websocket) {
+  const Snapshot& snap = *ex.snapshot;
+  const config::Route& route = *ex.route->route;
+  const bool expect_continue = iequals(parser.get()[bhttp::field::expect], "100-continue");
+  const std::size_t index = prepare_upstream_request(ex, parser, target, original_host, websocket);
+  const auto& upstream_target = ex.route->targets[index];
 
   snap.upstream_started(route, ex.worker.id(), index);
   struct Finished {
@@ -361,42 +416,8 @@ awaitable<bool> forward_request(Exchange& ex, Client& client, beast::flat_buffer
     ~Finished() { snap.upstream_finished(route, worker, index); }
   } finished{snap, route, ex.worker.id(), index};
 
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    // A pooled connection costs no coroutine; only a new one is awaited.
-    AcquireResult acquired;
-    if (attempt == 0) acquired.connection = ex.worker.pool().take_idle(upstream_target);
-    if (!acquired.connection) {
-      acquired = co_await ex.worker.pool().acquire(upstream_target, kConnectTimeout, attempt == 0);
-    }
-    if (!acquired.connection) {
-      bool timeout = acquired.error == ConnectError::kTimeout;
-      record_upstream_error(*ex.route->metrics, timeout ? telemetry::UpstreamError::kTimeout
-                                                        : telemetry::UpstreamError::kConnect);
-      telemetry::log_warn(
-          "upstream connect failed",
-          {{"request_id", ex.request_id}, {"upstream", upstream.url}, {"error", acquired.detail}});
-      int status = timeout ? 504 : 503;
-      bool keep = ex.keep_alive && parser.is_done();
-      co_return co_await send_local(
-          ex, client, error_reply(status, "upstream connect error", ex.request_id, ex.accept),
-          keep);
-    }
-    auto connection = std::move(acquired.connection);
-    bool reusable = false;
-    Outcome outcome = co_await std::visit(
-        [&](auto& stream) {
-          return exchange(ex, client, buffer, parser, expect_continue, stream, *connection,
-                          websocket, reusable);
-        },
-        connection->stream());
-    if (outcome == Outcome::kRetryable) continue;
-    if (reusable) ex.worker.pool().release(std::move(connection));
-    co_return outcome == Outcome::kDone;
-  }
-  record_upstream_error(*ex.route->metrics, telemetry::UpstreamError::kProtocol);
-  co_return co_await send_local(
-      ex, client, error_reply(502, "upstream closed the connection", ex.request_id, ex.accept),
-      false);
+  co_return co_await relay(ex, client, buffer, parser, upstream_target, index, expect_continue,
+                           websocket);
 }
 
 template awaitable<bool> forward_request<TcpStream>(Exchange&, TcpStream&, beast::flat_buffer&,
