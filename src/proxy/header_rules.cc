@@ -2,6 +2,7 @@
 
 #include <boost/beast/core/string.hpp>
 #include <charconv>
+#include <cstring>
 #include <vector>
 
 #include "authorize/header_list.h"
@@ -39,11 +40,19 @@ std::string_view trim_ows(std::string_view s) {
 
 namespace {
 
+// "name: value\r\n", grown once and copied in place (four appends cost four capacity checks).
 void append_line(std::string& out, std::string_view name, std::string_view value) {
-  out.append(name);
-  out.append(": ");
-  out.append(value);
-  out.append("\r\n");
+  const std::size_t at = out.size();
+  out.resize(at + name.size() + value.size() + 4);
+  char* p = out.data() + at;
+  if (!name.empty()) std::memcpy(p, name.data(), name.size());  // an empty view may be null
+  p += name.size();
+  *p++ = ':';
+  *p++ = ' ';
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  p += value.size();
+  *p++ = '\r';
+  *p = '\n';
 }
 
 bool listed(std::string_view name, std::span<const std::string> names) {
@@ -377,14 +386,24 @@ RequestId make_request_id(std::mt19937_64& rng) {
   hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
   lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
   RequestId id;
-  id.fill('-');
-  std::size_t pos = 0;
-  for (int i = 0; i < 32; ++i) {
-    if (i == 8 || i == 12 || i == 16 || i == 20) ++pos;
-    std::uint64_t word = i < 16 ? hi : lo;
-    int shift = 60 - 4 * (i % 16);
-    id[pos++] = kHex[(word >> shift) & 0xf];
-  }
+  // 8-4-4-4-12 hex digits, most significant first: a byte at a time, two digits per byte.
+  char* out = id.data();
+  auto put = [&](std::uint64_t word, int first_byte, int bytes) {
+    for (int i = first_byte; i < first_byte + bytes; ++i) {
+      const unsigned byte = static_cast<unsigned>(word >> (56 - 8 * i)) & 0xff;
+      *out++ = kHex[byte >> 4];
+      *out++ = kHex[byte & 0xf];
+    }
+  };
+  put(hi, 0, 4);
+  *out++ = '-';
+  put(hi, 4, 2);
+  *out++ = '-';
+  put(hi, 6, 2);
+  *out++ = '-';
+  put(lo, 0, 2);
+  *out++ = '-';
+  put(lo, 2, 6);
   return id;
 }
 
