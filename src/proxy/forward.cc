@@ -160,7 +160,7 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
       piece.build(head_sent ? std::string_view() : std::string_view(head), data, chunked, last);
       if (!piece.empty()) {
         arm(ex, upstream_deadline, route.timeout);
-        auto ec = co_await write_piece(upstream, piece, scratch);
+        auto [ec, written] = co_await write_piece(upstream, piece, scratch);
         if (ec) {
           if (connection.reused() && !body_started) co_return Outcome::kRetryable;
           record_upstream_error(*ex.route->metrics, telemetry::UpstreamError::kProtocol);
@@ -287,7 +287,7 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
     if (!piece.empty()) {
       ex.bytes_sent += data.size();
       arm(ex, client_deadline, write_timeout(options));
-      auto ec = co_await write_piece(client, piece, scratch);
+      auto [ec, written] = co_await write_piece(client, piece, scratch);
       if (ec) {
         ex.status = 499;  // the client went away
         co_return Outcome::kClosed;

@@ -5,6 +5,7 @@
 #include <array>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 #include "http/asio.h"
 
@@ -27,25 +28,26 @@ class OutgoingPiece {
 };
 
 // Writes a piece in one go. Over TLS the buffers are first joined so that they become one record.
+// Not a coroutine itself: it returns the write's awaitable, so a relayed piece costs no coroutine
+// frame of its own. The piece's buffers are copied into the operation; the bytes they point to
+// (and `scratch`) must live until it completes.
 template <class Stream>
-http::awaitable<http::error_code> write_piece(Stream& stream, const OutgoingPiece& piece,
-                                              std::string& scratch) {
+http::awaitable<std::tuple<http::error_code, std::size_t>> write_piece(Stream& stream,
+                                                                       const OutgoingPiece& piece,
+                                                                       std::string& scratch) {
   const auto& b = piece.buffers();
-  std::size_t n = piece.count();
   if constexpr (std::is_same_v<Stream, http::TlsStream>) {
-    if (n > 1) {
+    if (piece.count() > 1) {
       scratch.clear();
-      for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t i = 0; i < piece.count(); ++i) {
         scratch.append(static_cast<const char*>(b[i].data()), b[i].size());
       }
-      auto [ec, written] =
-          co_await http::asio::async_write(stream, http::asio::buffer(scratch), http::kNoThrow);
-      co_return ec;
+      return http::asio::async_write(
+          stream, http::asio::const_buffer(scratch.data(), scratch.size()), http::kNoThrow);
     }
   }
   // Unused slots are empty buffers, which the gather-write skips.
-  auto [ec, written] = co_await http::asio::async_write(stream, b, http::kNoThrow);
-  co_return ec;
+  return http::asio::async_write(stream, b, http::kNoThrow);
 }
 
 }  // namespace portcullis::proxy

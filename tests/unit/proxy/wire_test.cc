@@ -242,9 +242,10 @@ TEST(WritePiece, GatherWriteSendsExactlyThePiece) {
     expected += join_all(piece);
     std::optional<error_code> result;
     asio::co_spawn(io, write_piece(writer, piece, scratch),
-                   [&](std::exception_ptr e, error_code ec) {
+                   [&](std::exception_ptr e, std::tuple<error_code, std::size_t> done) {
                      ASSERT_FALSE(e);
-                     result = ec;
+                     result = std::get<0>(done);
+                     EXPECT_EQ(std::get<1>(done), piece.size());
                    });
     io.restart();
     io.run_for(std::chrono::seconds(5));
