@@ -361,11 +361,19 @@ awaitable<std::unique_ptr<UpstreamConnection>> connect_upstream(Exchange& ex,
 }
 
 // Takes a pooled connection or makes one, runs the exchange, and tries once more on a fresh
-// connection when a pooled one turns out to be closed before anything was committed.
+// connection when a pooled one turns out to be closed before anything was committed. The caller
+// has counted the request as started on upstream `index` (least-request balancing); it is counted
+// as finished when the relay ends, however it ends.
 template <class Client>
 awaitable<bool> relay(Exchange& ex, Client& client, beast::flat_buffer& buffer,
-                      RequestParser& parser, const UpstreamTarget& upstream_target,
-                      std::size_t index, bool expect_continue, bool websocket) {
+                      RequestParser& parser, std::size_t index, bool expect_continue,
+                      bool websocket) {
+  struct Finished {
+    const Exchange& ex;
+    std::size_t index;
+    ~Finished() { ex.snapshot->upstream_finished(*ex.route->route, ex.worker.id(), index); }
+  } finished{ex, index};
+  const auto& upstream_target = ex.route->targets[index];
   for (int attempt = 0; attempt < 2; ++attempt) {
     // A pooled connection costs no coroutine; only a new one is awaited.
     std::unique_ptr<UpstreamConnection> connection;
@@ -402,22 +410,11 @@ template <class Client>
 awaitable<bool> forward_request(Exchange& ex, Client& client, beast::flat_buffer& buffer,
                                 RequestParser& parser, std::string_view target,
                                 std::string_view original_host, bool websocket) {
-  const Snapshot& snap = *ex.snapshot;
-  const config::Route& route = *ex.route->route;
+  // Not a coroutine: the relay's frame is the only one a forwarded request adds here.
   const bool expect_continue = iequals(parser.get()[bhttp::field::expect], "100-continue");
   const std::size_t index = prepare_upstream_request(ex, parser, target, original_host, websocket);
-  const auto& upstream_target = ex.route->targets[index];
-
-  snap.upstream_started(route, ex.worker.id(), index);
-  struct Finished {
-    const Snapshot& snap;
-    const config::Route& route;
-    std::size_t worker, index;
-    ~Finished() { snap.upstream_finished(route, worker, index); }
-  } finished{snap, route, ex.worker.id(), index};
-
-  co_return co_await relay(ex, client, buffer, parser, upstream_target, index, expect_continue,
-                           websocket);
+  ex.snapshot->upstream_started(*ex.route->route, ex.worker.id(), index);
+  return relay(ex, client, buffer, parser, index, expect_continue, websocket);
 }
 
 template awaitable<bool> forward_request<TcpStream>(Exchange&, TcpStream&, beast::flat_buffer&,
