@@ -161,6 +161,7 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
       if (!piece.empty()) {
         arm(ex, upstream_deadline, route.timeout);
         auto [ec, written] = co_await write_piece(upstream, piece, scratch);
+        if (!ec && written < piece.size()) ec = co_await write_rest(upstream, piece, written);
         if (ec) {
           if (connection.reused() && !body_started) co_return Outcome::kRetryable;
           record_upstream_error(*ex.route->metrics, telemetry::UpstreamError::kProtocol);
@@ -288,6 +289,7 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
       ex.bytes_sent += data.size();
       arm(ex, client_deadline, write_timeout(options));
       auto [ec, written] = co_await write_piece(client, piece, scratch);
+      if (!ec && written < piece.size()) ec = co_await write_rest(client, piece, written);
       if (ec) {
         ex.status = 499;  // the client went away
         co_return Outcome::kClosed;

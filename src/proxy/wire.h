@@ -27,10 +27,11 @@ class OutgoingPiece {
   char size_line_[24];
 };
 
-// Writes a piece in one go. Over TLS the buffers are first joined so that they become one record.
-// Not a coroutine itself: it returns the write's awaitable, so a relayed piece costs no coroutine
-// frame of its own. The piece's buffers are copied into the operation; the bytes they point to
-// (and `scratch`) must live until it completes.
+// Writes a piece: over TLS in one go, its buffers first joined so that they become one record; on
+// a plain socket with one gather-write, which may take only part of it (then write_rest). Not a
+// coroutine itself: it returns the write's awaitable, so a relayed piece costs no coroutine frame
+// and no composed-operation layer of its own. The piece's buffers are copied into the operation;
+// the bytes they point to (and `scratch`) must live until it completes.
 template <class Stream>
 http::awaitable<std::tuple<http::error_code, std::size_t>> write_piece(Stream& stream,
                                                                        const OutgoingPiece& piece,
@@ -45,9 +46,21 @@ http::awaitable<std::tuple<http::error_code, std::size_t>> write_piece(Stream& s
       return http::asio::async_write(
           stream, http::asio::const_buffer(scratch.data(), scratch.size()), http::kNoThrow);
     }
+    return http::asio::async_write(stream, b, http::kNoThrow);
+  } else {
+    // Unused slots are empty buffers, which the gather-write skips.
+    return stream.async_write_some(b, http::kNoThrow);
   }
-  // Unused slots are empty buffers, which the gather-write skips.
-  return http::asio::async_write(stream, b, http::kNoThrow);
+}
+
+// Writes what is left of `piece` after its first `written` bytes went out.
+template <class Stream>
+http::awaitable<http::error_code> write_rest(Stream& stream, const OutgoingPiece& piece,
+                                             std::size_t written) {
+  http::beast::buffers_suffix<std::array<http::asio::const_buffer, 5>> rest(piece.buffers());
+  rest.consume(written);
+  auto [ec, n] = co_await http::asio::async_write(stream, rest, http::kNoThrow);
+  co_return ec;
 }
 
 }  // namespace portcullis::proxy

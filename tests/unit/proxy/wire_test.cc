@@ -262,5 +262,57 @@ TEST(WritePiece, GatherWriteSendsExactlyThePiece) {
   EXPECT_EQ(reader.available(), 0u);
 }
 
+TEST(WritePiece, PartialGatherWriteIsFinishedByWriteRest) {
+  asio::io_context io;
+  http::Acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  http::TcpSocket writer(io);
+  http::TcpSocket reader(io);
+  writer.connect(acceptor.local_endpoint());
+  acceptor.accept(reader);
+  // A small send buffer: one gather-write of several megabytes cannot go out at once.
+  writer.set_option(asio::socket_base::send_buffer_size(65536));
+
+  std::string body(4 << 20, '\0');
+  for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 23);
+  const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  OutgoingPiece piece;
+  piece.build(head, body, true, true);
+  const std::string expected = join_all(piece);
+
+  std::string received;
+  asio::co_spawn(
+      io,
+      [&]() -> http::awaitable<void> {
+        std::vector<char> chunk(65536);
+        while (received.size() < expected.size()) {
+          auto [ec, n] = co_await reader.async_read_some(asio::buffer(chunk), http::kNoThrow);
+          if (ec) break;
+          received.append(chunk.data(), n);
+        }
+      },
+      asio::detached);
+  std::optional<std::size_t> first;
+  std::optional<error_code> result;
+  std::string scratch;
+  asio::co_spawn(
+      io,
+      [&]() -> http::awaitable<void> {
+        auto [ec, written] = co_await write_piece(writer, piece, scratch);
+        first = written;
+        if (!ec && written < piece.size()) ec = co_await write_rest(writer, piece, written);
+        result = ec;
+      },
+      asio::detached);
+  io.run_for(std::chrono::seconds(20));
+  ASSERT_TRUE(result.has_value()) << "first write " << (first ? std::to_string(*first) : "-")
+                                  << ", received " << received.size() << " of " << expected.size();
+  EXPECT_FALSE(*result) << result->message();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_GT(*first, 0u);
+  EXPECT_LT(*first, expected.size()) << "the first write was expected to be partial";
+  EXPECT_EQ(received.size(), expected.size());
+  EXPECT_TRUE(received == expected);
+}
+
 }  // namespace
 }  // namespace portcullis::proxy
