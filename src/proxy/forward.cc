@@ -183,7 +183,14 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
     rp->body_limit(boost::none);
     if (ex.head) rp->skip(true);
     arm(ex, upstream_deadline, route.timeout);
-    auto ec = co_await read_head(upstream, up_buffer, *rp);
+    // Usually the head comes in one read: awaited here, without read_head's coroutine.
+    error_code ec;
+    if (!parse_buffered_head(up_buffer, *rp, ec)) {
+      auto [read_ec, n] =
+          co_await upstream.async_read_some(up_buffer.prepare(kReadChunk), kNoThrow);
+      ec = after_head_read(up_buffer, *rp, read_ec, n);
+      if (ec == bhttp::error::need_more) ec = co_await read_head(upstream, up_buffer, *rp);
+    }
     if (ec) {
       if (upstream_deadline.fired()) {
         record_upstream_error(*ex.route->metrics, telemetry::UpstreamError::kTimeout);

@@ -49,24 +49,37 @@ bool parse_buffered_head(http::beast::flat_buffer& buffer, Parser& parser, http:
   return static_cast<bool>(ec);
 }
 
-// Reads until `parser` has the whole head. End of stream before any byte is
-// bhttp::error::end_of_stream; in the middle of a head, bhttp::error::partial_message.
-// Callers that expect the head to be buffered already try parse_buffered_head first: it costs no
-// coroutine.
+// After a read of `n` bytes (or `read_ec`) for a head: commits them and parses. Returns the outcome
+// (clear: the head is complete), or bhttp::error::need_more when more must be read. End of stream
+// before any byte is bhttp::error::end_of_stream; in the middle of a head,
+// bhttp::error::partial_message.
+template <class Parser>
+http::error_code after_head_read(http::beast::flat_buffer& buffer, Parser& parser,
+                                 const http::error_code& read_ec, std::size_t n) {
+  namespace bhttp = http::bhttp;
+  if (read_ec == http::asio::error::eof || read_ec == http::ssl::error::stream_truncated) {
+    return parser.got_some() ? http::error_code(bhttp::error::partial_message)
+                             : http::error_code(bhttp::error::end_of_stream);
+  }
+  if (read_ec) return read_ec;
+  buffer.commit(n);
+  http::error_code ec;
+  if (parse_buffered_head(buffer, parser, ec)) return ec;
+  return bhttp::error::need_more;
+}
+
+// Reads until `parser` has the whole head (errors as after_head_read). Callers that expect the
+// head to be buffered already, or to arrive in one read, try parse_buffered_head and one
+// async_read_some with after_head_read first: that costs no coroutine of its own.
 template <class Stream, class Parser>
 http::awaitable<http::error_code> read_head(Stream& stream, http::beast::flat_buffer& buffer,
                                             Parser& parser) {
-  namespace bhttp = http::bhttp;
+  http::error_code ec;
+  if (parse_buffered_head(buffer, parser, ec)) co_return ec;
   for (;;) {
-    http::error_code parse_ec;
-    if (parse_buffered_head(buffer, parser, parse_ec)) co_return parse_ec;
-    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunk), http::kNoThrow);
-    if (ec == http::asio::error::eof || ec == http::ssl::error::stream_truncated) {
-      co_return parser.got_some() ? http::error_code(bhttp::error::partial_message)
-                                  : http::error_code(bhttp::error::end_of_stream);
-    }
-    if (ec) co_return ec;
-    buffer.commit(n);
+    auto [read_ec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunk), http::kNoThrow);
+    ec = after_head_read(buffer, parser, read_ec, n);
+    if (ec != http::bhttp::error::need_more) co_return ec;
   }
 }
 
