@@ -154,6 +154,34 @@ bool is_framing_name(std::string_view name) {
   }
 }
 
+// Which forwarding headers a request already carries (the client's, with trusted hops, or set).
+struct ForwardedSeen {
+  bool xff = false;
+  bool proto = false;
+  bool host = false;
+};
+
+// Whether a header of this name may be written as it is: X-Forwarded-For and X-Request-Id are
+// always the proxy's; X-Forwarded-Proto / -Host only without trusted hops. Notes what was seen.
+bool passes_owned(std::string_view name, bool trusted, ForwardedSeen& seen) {
+  switch (owned_name(name)) {
+    case Owned::kForwardedFor:
+      seen.xff = true;
+      return false;
+    case Owned::kRequestId:
+      return false;
+    case Owned::kForwardedProto:
+      seen.proto = seen.proto || trusted;
+      return trusted;
+    case Owned::kForwardedHost:
+      seen.host = seen.host || trusted;
+      return trusted;
+    case Owned::kNone:
+      return true;
+  }
+  return true;
+}
+
 bool is_framing(bhttp::field name) {
   return name == bhttp::field::content_length || name == bhttp::field::transfer_encoding ||
          name == bhttp::field::connection;
@@ -204,7 +232,7 @@ void append_upstream_request_head(std::string& out, const RequestHead& request,
   append_line(out, "Host", upstream.host);
 
   HopByHop hop_by_hop(request, upstream.websocket);
-  bool has_proto = false, has_host = false, has_xff = false;
+  ForwardedSeen seen;
   for (const auto& field : request) {
     if (hop_by_hop.drops(field)) continue;
     const auto name = field.name_string();
@@ -228,23 +256,7 @@ void append_upstream_request_head(std::string& out, const RequestHead& request,
       default:
         break;
     }
-    switch (owned_name(name)) {
-      case Owned::kForwardedFor:
-        has_xff = true;
-        continue;
-      case Owned::kRequestId:
-        continue;
-      case Owned::kForwardedProto:
-        if (!trusted) continue;
-        has_proto = true;
-        break;
-      case Owned::kForwardedHost:
-        if (!trusted) continue;
-        has_host = true;
-        break;
-      case Owned::kNone:
-        break;
-    }
+    if (!passes_owned(name, trusted, seen)) continue;
     if (istarts_with(name, "x-pomerium-") || listed(name, upstream.remove) ||
         listed(name, upstream.set)) {
       continue;
@@ -263,26 +275,12 @@ void append_upstream_request_head(std::string& out, const RequestHead& request,
         !is_safe_value(header.value) || listed(header.name, upstream.set.subspan(i + 1))) {
       continue;
     }
-    switch (owned_name(header.name)) {
-      case Owned::kForwardedFor:
-      case Owned::kRequestId:
-        continue;
-      case Owned::kForwardedProto:
-        if (!trusted) continue;
-        has_proto = true;
-        break;
-      case Owned::kForwardedHost:
-        if (!trusted) continue;
-        has_host = true;
-        break;
-      case Owned::kNone:
-        break;
-    }
+    if (!passes_owned(header.name, trusted, seen)) continue;
     append_line(out, header.name, header.value);
   }
 
   out.append("X-Forwarded-For: ");
-  if (trusted && has_xff) {
+  if (trusted && seen.xff) {
     for (auto [it, end] = request.equal_range("x-forwarded-for"); it != end; ++it) {
       auto value = trim_ows(it->value());
       if (value.empty()) continue;
@@ -292,8 +290,8 @@ void append_upstream_request_head(std::string& out, const RequestHead& request,
   }
   out.append(forwarded.client_ip);
   out.append("\r\n");
-  if (!has_proto) append_line(out, "X-Forwarded-Proto", forwarded.scheme);
-  if (!has_host) append_line(out, "X-Forwarded-Host", forwarded.original_host);
+  if (!seen.proto) append_line(out, "X-Forwarded-Proto", forwarded.scheme);
+  if (!seen.host) append_line(out, "X-Forwarded-Host", forwarded.original_host);
   append_line(out, "X-Request-Id", upstream.request_id);
   if (upstream.websocket) out.append("Connection: upgrade\r\n");
   out.append("\r\n");
