@@ -323,6 +323,11 @@ TEST(Syncer, ReadersOnOtherThreadsWhileChangesArrive) {
     last = put->records[0].version();
   }
   ASSERT_TRUE(replica.wait_for_record_version(last, 5s));
+  // The readers must see the records: give them time to run on a busy machine.
+  const auto give_up = std::chrono::steady_clock::now() + 5s;
+  while (hits.load() == 0 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(1ms);
+  }
   done = true;
   for (auto& reader : readers) reader.join();
   EXPECT_EQ(replica.size(), 50u);
