@@ -213,13 +213,21 @@ TEST(OutgoingPiece, IdentityPiecesParseBackToTheBody) {
 // ---------------------------------------------------------------------------------------------
 // write_piece over a loopback connection
 
-TEST(WritePiece, GatherWriteSendsExactlyThePiece) {
+// A connected pair of loopback TCP sockets on one io_context.
+struct LoopbackPair {
+  LoopbackPair() {
+    http::Acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    writer.connect(acceptor.local_endpoint());
+    acceptor.accept(reader);
+  }
   asio::io_context io;
-  http::Acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  http::TcpSocket writer(io);
-  http::TcpSocket reader(io);
-  writer.connect(acceptor.local_endpoint());
-  acceptor.accept(reader);
+  http::TcpSocket writer{io};
+  http::TcpSocket reader{io};
+};
+
+TEST(WritePiece, GatherWriteSendsExactlyThePiece) {
+  LoopbackPair pair;
+  auto& [io, writer, reader] = pair;
 
   const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
   struct Step {
@@ -263,12 +271,8 @@ TEST(WritePiece, GatherWriteSendsExactlyThePiece) {
 }
 
 TEST(WritePiece, PartialGatherWriteIsFinishedByWriteRest) {
-  asio::io_context io;
-  http::Acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  http::TcpSocket writer(io);
-  http::TcpSocket reader(io);
-  writer.connect(acceptor.local_endpoint());
-  acceptor.accept(reader);
+  LoopbackPair pair;
+  auto& [io, writer, reader] = pair;
   // A small send buffer: one gather-write of several megabytes cannot go out at once.
   writer.set_option(asio::socket_base::send_buffer_size(65536));
 
