@@ -55,6 +55,45 @@ void append_line(std::string& out, std::string_view name, std::string_view value
   *p = '\n';
 }
 
+// Appends header lines to a head, copying lines that stand in their source as they are written
+// ("name: value\r\n", which is how parsed heads usually come and how Beast stores a field) by
+// the run: consecutive ones are one copy.
+class LineRuns {
+ public:
+  explicit LineRuns(std::string& out) : out_(out) {}
+
+  // `name` and `value` are views into the field's source, which must hold the bytes around them
+  // that make its line: the two after the name, and the two after the value when the value
+  // follows the name's ": ".
+  void append(std::string_view name, std::string_view value) {
+    const char* line = name.data();
+    const char* after_name = line + name.size();
+    if (value.data() == after_name + 2 && after_name[0] == ':' && after_name[1] == ' ' &&
+        value.data()[value.size()] == '\r' && value.data()[value.size() + 1] == '\n') {
+      const std::size_t size = name.size() + value.size() + 4;
+      if (run_ + run_size_ != line) {
+        flush();
+        run_ = line;
+      }
+      run_size_ += size;
+      return;
+    }
+    flush();
+    append_line(out_, name, value);
+  }
+
+  void flush() {
+    if (run_size_ > 0) out_.append(run_, run_size_);
+    run_ = nullptr;
+    run_size_ = 0;
+  }
+
+ private:
+  std::string& out_;
+  const char* run_ = nullptr;
+  std::size_t run_size_ = 0;
+};
+
 bool listed(std::string_view name, std::span<const std::string> names) {
   for (const auto& n : names) {
     if (iequals(name, n)) return true;
@@ -317,6 +356,7 @@ void append_downstream_response_head(std::string& out, const Head& response,
   out.append("\r\n");
 
   HopByHop hop_by_hop(response, downstream.upgrade);
+  LineRuns runs(out);
   for (const auto& field : response) {
     if (hop_by_hop.drops(field)) continue;
     const auto name = field.name_string();
@@ -330,12 +370,13 @@ void append_downstream_response_head(std::string& out, const Head& response,
         value =
             trim_ows(comma == std::string_view::npos ? std::string_view() : value.substr(0, comma));
       }
-      if (!value.empty()) append_line(out, name, value);
+      if (!value.empty()) runs.append(name, value);
       continue;
     }
     if (!is_framing(field.name()) && listed(name, downstream.set)) continue;
-    append_line(out, name, field.value());
+    runs.append(name, field.value());
   }
+  runs.flush();
   for (const auto& header : downstream.set) {
     // The configured headers cannot change how the message is framed.
     if (is_framing_name(header.name) || !is_safe_value(header.value)) continue;

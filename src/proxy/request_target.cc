@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "proxy/http_chars.h"
+
 namespace portcullis::proxy {
 namespace {
 
@@ -183,20 +185,6 @@ const char* check_authority(std::string_view authority) {
   return nullptr;
 }
 
-// Characters of an RFC 9110 token (tchar), as a lookup table.
-constexpr std::array<bool, 256> make_tchar_table() {
-  std::array<bool, 256> table{};
-  for (int c = '0'; c <= '9'; ++c) table[static_cast<std::size_t>(c)] = true;
-  for (int c = 'a'; c <= 'z'; ++c) table[static_cast<std::size_t>(c)] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) table[static_cast<std::size_t>(c)] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) {
-    table[static_cast<unsigned char>(c)] = true;
-  }
-  return table;
-}
-
-constexpr std::array<bool, 256> kTokenChars = make_tchar_table();
-
 }  // namespace
 
 RequestTarget parse_request_target(std::string_view target, const PathOptions& options) {
@@ -252,7 +240,7 @@ RequestTarget parse_request_target(std::string_view target, const PathOptions& o
 bool is_valid_header_name(std::string_view name) {
   if (name.empty()) return false;
   for (char c : name) {
-    if (!kTokenChars[static_cast<unsigned char>(c)]) return false;
+    if (!is_token_char(c)) return false;
   }
   return true;
 }

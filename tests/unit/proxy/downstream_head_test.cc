@@ -14,6 +14,7 @@
 
 #include "head_test_support.h"
 #include "proxy/header_rules.h"
+#include "proxy/response_parser.h"
 
 namespace portcullis::proxy {
 namespace {
@@ -269,6 +270,30 @@ TEST(DownstreamResponse, UpgradeKeepsUpgradeAndSaysSo) {
   EXPECT_EQ(downstream_head(response, {}),
             "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Accept: "
             "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
+}
+
+// The relay's parsed head: lines that come as they are written go out as they came, one copy per
+// run of them; dropped, replaced and irregularly spaced lines break the runs.
+TEST(DownstreamResponse, RelayedHeadLinesAreCopiedInRuns) {
+  const std::string upstream =
+      "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nConnection: x-drop\r\nX-Drop: d\r\nC:  spaced  \r\n"
+      "D: 4\r\nE:5\r\nX-Frame-Options: upstream\r\nF: 6\r\nEmpty: \r\nG: 7\r\n"
+      "Content-Length: 0\r\n\r\n";
+  std::vector<UpstreamResponseParser::Field> storage;
+  UpstreamResponseParser parser(storage);
+  ASSERT_TRUE(parser.ready(boost::asio::buffer(upstream)));
+  error_code ec;
+  parser.put(boost::asio::buffer(upstream), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  ASSERT_FALSE(parser.parsed_by_beast());
+  const std::vector<config::Header> set = {{"X-Frame-Options", "SAMEORIGIN"}};
+  DownstreamResponse downstream;
+  downstream.set = set;
+  std::string out;
+  append_downstream_response_head(out, parser, downstream);
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: spaced\r\nD: 4\r\nE: 5\r\nF: 6\r\n"
+            "Empty: \r\nG: 7\r\nContent-Length: 0\r\nX-Frame-Options: SAMEORIGIN\r\n\r\n");
 }
 
 }  // namespace
