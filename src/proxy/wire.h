@@ -27,27 +27,36 @@ class OutgoingPiece {
   char size_line_[24];
 };
 
+// A plain socket's piece of up to this many bytes is joined and sent from one buffer: the kernel
+// takes a single buffer (send) for less than a gather (sendmsg), and copying a small piece costs
+// less than that difference.
+inline constexpr std::size_t kJoinedSendLimit = 4096;
+
 // Writes a piece: over TLS in one go, its buffers first joined so that they become one record; on
-// a plain socket with one gather-write, which may take only part of it (then write_rest). Not a
-// coroutine itself: it returns the write's awaitable, so a relayed piece costs no coroutine frame
-// and no composed-operation layer of its own. The piece's buffers are copied into the operation;
-// the bytes they point to (and `scratch`) must live until it completes.
+// a plain socket with one send, which may take only part of it (then write_rest): from one buffer
+// when the piece has one or is small (joined), otherwise gathered. Not a coroutine itself: it
+// returns the write's awaitable, so a relayed piece costs no coroutine frame and no
+// composed-operation layer of its own. The piece's buffers are copied into the operation; the
+// bytes they point to (and `scratch`) must live until it completes.
 template <class Stream>
 http::awaitable<std::tuple<http::error_code, std::size_t>> write_piece(Stream& stream,
                                                                        const OutgoingPiece& piece,
                                                                        std::string& scratch) {
   const auto& b = piece.buffers();
-  if constexpr (std::is_same_v<Stream, http::TlsStream>) {
-    if (piece.count() > 1) {
-      scratch.clear();
-      for (std::size_t i = 0; i < piece.count(); ++i) {
-        scratch.append(static_cast<const char*>(b[i].data()), b[i].size());
-      }
-      return http::asio::async_write(
-          stream, http::asio::const_buffer(scratch.data(), scratch.size()), http::kNoThrow);
+  constexpr bool kTls = std::is_same_v<Stream, http::TlsStream>;
+  const bool join = piece.count() > 1 && (kTls || piece.size() <= kJoinedSendLimit);
+  if (join) {
+    scratch.clear();
+    for (std::size_t i = 0; i < piece.count(); ++i) {
+      scratch.append(static_cast<const char*>(b[i].data()), b[i].size());
     }
+  }
+  const auto one = join ? http::asio::const_buffer(scratch.data(), scratch.size()) : b[0];
+  if constexpr (kTls) {
+    if (join || piece.count() == 1) return http::asio::async_write(stream, one, http::kNoThrow);
     return http::asio::async_write(stream, b, http::kNoThrow);
   } else {
+    if (join || piece.count() == 1) return stream.async_write_some(one, http::kNoThrow);
     // Unused slots are empty buffers, which the gather-write skips.
     return stream.async_write_some(b, http::kNoThrow);
   }
