@@ -225,7 +225,8 @@ struct LoopbackPair {
   http::TcpSocket reader{io};
 };
 
-TEST(WritePiece, GatherWriteSendsExactlyThePiece) {
+// Small pieces go out joined into `scratch`, larger ones gathered: the bytes are the same.
+TEST(WritePiece, SendsExactlyThePieceJoinedOrGathered) {
   LoopbackPair pair;
   auto& [io, writer, reader] = pair;
 
@@ -259,6 +260,9 @@ TEST(WritePiece, GatherWriteSendsExactlyThePiece) {
     io.run_for(std::chrono::seconds(5));
     ASSERT_TRUE(result.has_value());
     EXPECT_FALSE(*result) << result->message();
+    if (piece.count() > 1 && piece.size() <= kJoinedSendLimit) {
+      EXPECT_EQ(scratch, join_all(piece)) << "a small piece is sent joined";
+    }
   }
   std::string received(expected.size(), '\0');
   error_code ec;
