@@ -229,6 +229,11 @@ bool is_framing(bhttp::field name) {
 }  // namespace
 
 void HopByHop::add_named(std::string_view connection) {
+  // The usual values name no header.
+  if ((connection.size() == 10 && iequals(connection, "keep-alive")) ||
+      (connection.size() == 5 && iequals(connection, "close"))) {
+    return;
+  }
   for_each_token(connection, [&](std::string_view token) {
     if (iequals(token, "close") || iequals(token, "keep-alive")) return;
     if (keep_upgrade_ && iequals(token, "upgrade")) return;

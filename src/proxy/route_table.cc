@@ -21,14 +21,25 @@ struct RequestHost {
   bool has_port = false;
 };
 
-char ascii_lower(char c) {
+constexpr char ascii_lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-bool is_name_char(char c) {
+constexpr bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_';
 }
+
+// A reg-name character of a Host header lower-cased, or 0 for a character a name cannot hold.
+constexpr std::array<char, 256> make_host_name_table() {
+  std::array<char, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    if (is_name_char(ch)) table[static_cast<std::size_t>(c)] = ascii_lower(ch);
+  }
+  return table;
+}
+constexpr std::array<char, 256> kHostNameChars = make_host_name_table();
 
 bool is_ipv6_char(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
@@ -74,8 +85,17 @@ bool parse_host(std::string_view host, HostBuffer& buffer, RequestHost& out) {
       has_colon = true;
       port = host.substr(colon + 1);
     }
-    if (!std::all_of(name.begin(), name.end(), is_name_char)) return false;
     if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+    if (name.empty() || name.size() > buffer.size()) return false;
+    // Checked and lower-cased in one pass.
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      const char lower = kHostNameChars[static_cast<unsigned char>(name[i])];
+      if (lower == 0) return false;
+      buffer[i] = lower;
+    }
+    if (has_colon && !parse_port(port, out)) return false;
+    out.name = std::string_view(buffer.data(), name.size());
+    return true;
   }
   if (name.empty() || name.size() > buffer.size()) return false;
   if (has_colon && !parse_port(port, out)) return false;
