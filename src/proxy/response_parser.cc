@@ -1,5 +1,7 @@
 #include "proxy/response_parser.h"
 
+#include <bit>
+
 #include "proxy/http_chars.h"
 
 namespace portcullis::proxy {
@@ -19,7 +21,9 @@ bool is_control(char c) {
   return byte < 0x20 || byte == 0x7f;
 }
 
-// The first control character (below 0x20, or DEL) in [p, end), or end; eight bytes at a time.
+// The first control character (below 0x20, or DEL) in [p, end), or end; eight bytes at a time
+// (the first in memory is the lowest byte of a word loaded on a little-endian machine).
+static_assert(std::endian::native == std::endian::little);
 const char* find_control(const char* p, const char* end) {
   constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
   constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
@@ -29,7 +33,9 @@ const char* find_control(const char* p, const char* end) {
     const std::uint64_t del = word ^ (0x7f * kOnes);
     // A byte below 0x20 borrows into its high bit when 0x20 is taken from it; a DEL byte becomes
     // zero when xor-ed with 0x7f, and zero borrows likewise. Bytes of 0x80 and up are masked out.
-    if ((((word - 0x20 * kOnes) & ~word) | ((del - kOnes) & ~del)) & kHighs) break;
+    // A borrow can also mark bytes above a marked one, never below: the lowest mark is exact.
+    const std::uint64_t marks = (((word - 0x20 * kOnes) & ~word) | ((del - kOnes) & ~del)) & kHighs;
+    if (marks != 0) return p + std::countr_zero(marks) / 8;
     p += 8;
   }
   while (p < end && !is_control(*p)) ++p;
