@@ -217,6 +217,7 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
   DownstreamResponse downstream;
   downstream.version = ex.version >= 11 ? 11 : 10;
   downstream.set = route.set_response_headers;
+  downstream.set_lines = &ex.route->response_set_lines;
   if (websocket && res.result() == bhttp::status::switching_protocols) {
     downstream.upgrade = true;
     std::string& head = ex.buffers->response_head;

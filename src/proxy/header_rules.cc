@@ -94,9 +94,13 @@ class LineRuns {
   std::size_t run_size_ = 0;
 };
 
+bool same_name(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && iequals(a, b);
+}
+
 bool listed(std::string_view name, std::span<const std::string> names) {
   for (const auto& n : names) {
-    if (iequals(name, n)) return true;
+    if (same_name(name, n)) return true;
   }
   return false;
 }
@@ -104,7 +108,7 @@ bool listed(std::string_view name, std::span<const std::string> names) {
 template <class Header>
 bool listed(std::string_view name, std::span<const Header> headers) {
   for (const auto& h : headers) {
-    if (iequals(name, h.name)) return true;
+    if (same_name(name, h.name)) return true;
   }
   return false;
 }
@@ -346,6 +350,14 @@ template void append_upstream_request_head(std::string&, const RequestHead&,
 template void append_upstream_request_head(std::string&, const RequestHead&,
                                            const UpstreamRequest<authorize::HeaderEntry>&);
 
+void append_response_set_lines(std::string& out, std::span<const config::Header> set) {
+  for (const auto& header : set) {
+    // The configured headers cannot change how the message is framed.
+    if (is_framing_name(header.name) || !is_safe_value(header.value)) continue;
+    append_line(out, header.name, header.value);
+  }
+}
+
 template <class Head>
 void append_downstream_response_head(std::string& out, const Head& response,
                                      const DownstreamResponse& downstream) {
@@ -382,10 +394,10 @@ void append_downstream_response_head(std::string& out, const Head& response,
     runs.append(name, field.value());
   }
   runs.flush();
-  for (const auto& header : downstream.set) {
-    // The configured headers cannot change how the message is framed.
-    if (is_framing_name(header.name) || !is_safe_value(header.value)) continue;
-    append_line(out, header.name, header.value);
+  if (downstream.set_lines != nullptr) {
+    out.append(*downstream.set_lines);
+  } else {
+    append_response_set_lines(out, downstream.set);
   }
   if (downstream.framing == Framing::kChunk) out.append("Transfer-Encoding: chunked\r\n");
   if (downstream.upgrade) {

@@ -97,7 +97,13 @@ struct DownstreamResponse {
   bool upgrade = false;  // a 101 to a websocket request: Upgrade goes through
   Framing framing = Framing::kAsIs;
   std::span<const config::Header> set;
+  // `set` as append_response_set_lines writes it, made once per route; null: written here.
+  const std::string* set_lines = nullptr;
 };
+
+// The lines of a response's set headers (set_response_headers) that may be written: none that
+// would change the framing, none whose value would break the head.
+void append_response_set_lines(std::string& out, std::span<const config::Header> set);
 
 // `Head`: UpstreamResponseParser (the relay) or a Beast ResponseHead.
 template <class Head>

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "proxy/header_rules.h"
 #include "telemetry/log.h"
 
 namespace portcullis::proxy {
@@ -52,6 +53,7 @@ std::shared_ptr<const Snapshot> Snapshot::build(
     RouteRuntime runtime;
     runtime.route = &route;
     runtime.metrics = metrics.route(route.id);
+    append_response_set_lines(runtime.response_set_lines, route.set_response_headers);
     for (const auto& upstream : route.to) {
       try {
         runtime.targets.push_back(make_target(route, upstream));

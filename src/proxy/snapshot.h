@@ -7,6 +7,7 @@
 #include <atomic>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "authenticate/sign_in_flow.h"
@@ -24,6 +25,7 @@ struct RouteRuntime {
   const config::Route* route = nullptr;
   std::vector<http::UpstreamTarget> targets;  // parallel to route->to
   telemetry::RouteMetrics* metrics = nullptr;
+  std::string response_set_lines;  // route->set_response_headers, as written to the client
 };
 
 // Load-balancing state of one route on one worker.

@@ -272,6 +272,27 @@ TEST(DownstreamResponse, UpgradeKeepsUpgradeAndSaysSo) {
             "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
 }
 
+// A route's set headers are written once per route (set_lines): the head is the same either way,
+// without the headers that would change the framing or break the head.
+TEST(DownstreamResponse, PrecomputedSetLinesWriteTheSameHead) {
+  const std::vector<config::Header> set = {{"X-Frame-Options", "SAMEORIGIN"},
+                                           {"Content-Length", "5"},
+                                           {"X-Bad", "a\r\nInjected: 1"},
+                                           {"X-XSS-Protection", "1; mode=block"}};
+  ResponseHead response = make_response(200, {{"Server", "s"}, {"X-Frame-Options", "DENY"}});
+  DownstreamResponse downstream;
+  downstream.set = set;
+  const std::string computed = downstream_head(response, downstream);
+  std::string lines;
+  append_response_set_lines(lines, set);
+  EXPECT_EQ(lines, "X-Frame-Options: SAMEORIGIN\r\nX-XSS-Protection: 1; mode=block\r\n");
+  downstream.set_lines = &lines;
+  EXPECT_EQ(downstream_head(response, downstream), computed);
+  EXPECT_EQ(computed,
+            "HTTP/1.1 200 OK\r\nServer: s\r\nX-Frame-Options: SAMEORIGIN\r\n"
+            "X-XSS-Protection: 1; mode=block\r\n\r\n");
+}
+
 // The relay's parsed head: lines that come as they are written go out as they came, one copy per
 // run of them; dropped, replaced and irregularly spaced lines break the runs.
 TEST(DownstreamResponse, RelayedHeadLinesAreCopiedInRuns) {
