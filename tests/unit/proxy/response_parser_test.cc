@@ -78,6 +78,26 @@ void read_body(Parser& parser, BodyOf body_of, std::string_view rest, Outcome& o
   }
 }
 
+// Fills `out` from a parser whose head is done (`head`: what holds the status line and the
+// fields), then reads the body after the `used` bytes of the message.
+template <class Parser, class Head, class BodyOf>
+void describe(Parser& parser, const Head& head, BodyOf body_of, std::string_view rest,
+              Outcome& out) {
+  out.accepted = true;
+  out.status = head.result_int();
+  out.version = head.version();
+  // Beast's message reports the standard reason for an empty one, as the relay writes it.
+  out.reason = head.reason().empty() ? std::string(bhttp::obsolete_reason(head.result()))
+                                     : std::string(head.reason());
+  for (const auto& f : head) out.fields.emplace_back(f.name_string(), f.value());
+  if (auto n = parser.content_length()) out.content_length = *n;
+  out.keep_alive = parser.keep_alive();
+  out.chunked = parser.chunked();
+  out.need_eof = parser.need_eof();
+  out.done_after_head = parser.is_done();
+  read_body(parser, body_of, rest, out);
+}
+
 Outcome with_beast(const std::string& message, bool head_request) {
   bhttp::response_parser<bhttp::buffer_body> parser;
   parser.header_limit(1024);
@@ -87,19 +107,8 @@ Outcome with_beast(const std::string& message, bool head_request) {
   error_code ec;
   auto used = parser.put(asio::buffer(message), ec);
   if (ec || !parser.is_header_done()) return out;
-  out.accepted = true;
-  const auto& res = parser.get();
-  out.status = res.result_int();
-  out.version = res.version();
-  out.reason = std::string(res.reason());
-  for (const auto& f : res) out.fields.emplace_back(f.name_string(), f.value());
-  if (auto n = parser.content_length()) out.content_length = *n;
-  out.keep_alive = parser.keep_alive();
-  out.chunked = parser.chunked();
-  out.need_eof = parser.need_eof();
-  out.done_after_head = parser.is_done();
-  read_body(
-      parser, [](auto& p) -> auto& { return p.get().body(); },
+  describe(
+      parser, parser.get(), [](auto& p) -> auto& { return p.get().body(); },
       std::string_view(message).substr(used), out);
   return out;
 }
@@ -116,22 +125,10 @@ Outcome with_relay(const std::string& message, bool head_request, bool& taken_by
   error_code ec;
   auto used = parser.put(asio::buffer(message), ec);
   if (ec || !parser.is_header_done()) return out;
-  if (!parser.parsed_by_beast()) taken_by_relay = true;
-  out.accepted = true;
-  out.status = parser.result_int();
-  out.version = parser.version();
-  // Beast's message reports the standard reason for an empty one, as the relay writes it.
-  out.reason = parser.reason().empty() ? std::string(bhttp::obsolete_reason(parser.result()))
-                                       : std::string(parser.reason());
-  for (const auto& f : parser) out.fields.emplace_back(f.name_string(), f.value());
-  if (auto n = parser.content_length()) out.content_length = *n;
-  out.keep_alive = parser.keep_alive();
-  out.chunked = parser.chunked();
-  out.need_eof = parser.need_eof();
-  out.done_after_head = parser.is_done();
-  read_body(
-      parser, [](auto& p) -> auto& { return p.body(); }, std::string_view(message).substr(used),
-      out);
+  taken_by_relay = !parser.parsed_by_beast();
+  describe(
+      parser, parser, [](auto& p) -> auto& { return p.body(); },
+      std::string_view(message).substr(used), out);
   return out;
 }
 
