@@ -307,7 +307,9 @@ awaitable<Outcome> exchange(Exchange& ex, Client& client, beast::flat_buffer& cl
     if (last) break;
   }
 
-  reusable = upstream_keep && rp->is_done() && !websocket;
+  // Bytes after the response are an answer nobody asked for: were the connection reused, they
+  // would be taken for the next request's response. Such a connection is closed.
+  reusable = upstream_keep && rp->is_done() && !websocket && up_buffer.size() == 0;
   co_return client_keep ? Outcome::kDone : Outcome::kClosed;
 }
 

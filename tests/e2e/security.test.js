@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { parseResponses, rawExchange, request } from './lib/http.js';
 import { baseConfig, publicRoute, startPortcullis } from './lib/portcullis.js';
-import { startEchoUpstream } from './lib/upstreams.js';
+import { startEchoUpstream, startUpstream } from './lib/upstreams.js';
 
 const HOST = 'sec.example.test';
 
@@ -15,6 +15,7 @@ describe('security', () => {
   let normPrivate;
   let privateUp;
   let authnUp;
+  let overeager; // answers some requests twice
 
   before(async () => {
     echo = await startEchoUpstream('sec');
@@ -22,6 +23,28 @@ describe('security', () => {
     normPrivate = await startEchoUpstream('norm-private');
     privateUp = await startEchoUpstream('private');
     authnUp = await startEchoUpstream('authn');
+    const extra = 'HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled';
+    overeager = await startUpstream({
+      name: 'overeager',
+      handler(_ctx, req, res) {
+        res.setHeader('content-type', 'text/plain');
+        const socket = res.socket; // detached from `res` once it ends
+        if (req.url === '/extra-same-write') {
+          // The extra answer in the same write as the response.
+          socket.cork();
+          res.end('first');
+          socket.write(extra);
+          process.nextTick(() => socket.uncork());
+          return;
+        }
+        if (req.url === '/extra-later') {
+          res.end('first');
+          setTimeout(() => socket.write(extra), 20); // on the idle connection
+          return;
+        }
+        res.end(`answer to ${req.url}`);
+      },
+    });
     const config = await baseConfig({
       routes: [
         publicRoute(HOST, echo.url),
@@ -30,6 +53,7 @@ describe('security', () => {
         { from: 'https://norm.example.test', to: normPrivate.url, prefix: '/' },
         { from: 'https://private.example.test', to: privateUp.url },
         { from: 'https://authn.example.test', to: authnUp.url, allow_any_authenticated_user: true },
+        publicRoute('overeager.example.test', overeager.url),
       ],
     });
     pc = await startPortcullis({ config });
@@ -37,7 +61,7 @@ describe('security', () => {
 
   after(async () => {
     await pc?.stop();
-    for (const u of [echo, normPublic, normPrivate, privateUp, authnUp]) await u?.close();
+    for (const u of [echo, normPublic, normPrivate, privateUp, authnUp, overeager]) await u?.close();
   });
 
   const get = (host, path, opts = {}) => request({ port: pc.port, host, path, ...opts });
@@ -319,5 +343,24 @@ describe('security', () => {
       await new Promise((r) => setTimeout(r, 150));
       assert.deepEqual(echo.hits.filter((h) => /-te2?$/.test(h.url)).map((h) => h.url), []);
     });
+  });
+
+  // Response queue poisoning: an upstream that sends an answer nobody asked for, with its response
+  // or on the idle keep-alive connection afterwards, must not have it taken for the next request's
+  // response (nginx and Envoy close such a connection).
+  describe('an upstream answering unasked', () => {
+    for (const path of ['/extra-same-write', '/extra-later']) {
+      test(`${path}: the next request gets its own response`, async () => {
+        const first = await get('overeager.example.test', path);
+        assert.equal(first.status, 200);
+        assert.equal(first.text, 'first');
+        await new Promise((r) => setTimeout(r, 100)); // the extra answer has arrived
+        for (const next of ['/next-1', '/next-2']) {
+          const res = await get('overeager.example.test', next);
+          assert.equal(res.status, 200, `${next}: ${res.text}`);
+          assert.equal(res.text, `answer to ${next}`);
+        }
+      });
+    }
   });
 });
